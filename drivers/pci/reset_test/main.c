@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hooks for testing PCI reset paths and IOMMU reset preparation on emulated
+ * devices. See include/pci_reset_test.h for the debugfs interface.
+ *
+ * Everything here works on an unmodified kernel: calls are observed and
+ * failures injected through kprobes, so the same module runs on the base
+ * tree and on the patched one.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/kallsyms.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/pci-ats.h>
+#include <linux/ptrace.h>
+#include <linux/string.h>
+
+#include "../../../include/pci_reset_test.h"
+#include "prt.h"
+
+#ifndef CONFIG_X86_64
+#error "failure injection returns early from x86-64 functions only"
+#endif
+
+enum prt_site { PRT_NONE, PRT_FLR_PREPARE, PRT_FLR_WAIT };
+
+static const char * const prt_site_names[] = {
+	[PRT_NONE] = "off",
+	[PRT_FLR_PREPARE] = PRT_SITE_FLR_PREPARE,
+	[PRT_FLR_WAIT] = PRT_SITE_FLR_WAIT,
+};
+
+/* Written under prt_lock, read locklessly by the probe handlers. */
+static struct pci_dev *prt_target;
+static DEFINE_MUTEX(prt_lock);
+static u16 prt_orig_vendor, prt_orig_device;
+static bool prt_ids_changed;
+
+static atomic_t prt_prepare_calls, prt_done_calls, prt_block_calls;
+
+static struct {
+	enum prt_site site;
+	int err;
+	atomic_t left;
+	atomic_t hits;
+} prt_inject;
+
+static bool prt_is_target(struct pci_dev *pdev)
+{
+	return pdev && pdev == READ_ONCE(prt_target);
+}
+
+static bool prt_called_from(struct pt_regs *regs, const char *func)
+{
+	char sym[KSYM_SYMBOL_LEN];
+
+	/* At a function's first instruction the stack top is the return address. */
+	sprint_symbol_no_offset(sym, *(unsigned long *)kernel_stack_pointer(regs));
+	return !strcmp(sym, func);
+}
+
+/* Return -err to the caller of the probed function without running it. */
+static int prt_return_early(struct pt_regs *regs, int err)
+{
+	unsigned long *sp = (unsigned long *)kernel_stack_pointer(regs);
+
+	regs_set_return_value(regs, (unsigned long)(long)-err);
+	instruction_pointer_set(regs, *sp);
+	regs->sp += sizeof(*sp);
+	return 1;	/* regs->ip changed: no single-step */
+}
+
+static bool prt_should_fail(enum prt_site site)
+{
+	if (READ_ONCE(prt_inject.site) != site ||
+	    atomic_dec_if_positive(&prt_inject.left) < 0)
+		return false;
+	atomic_inc(&prt_inject.hits);
+	return true;
+}
+
+static int prt_prepare_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct pci_dev *pdev = (struct pci_dev *)regs->di;
+
+	if (!prt_is_target(pdev))
+		return 0;
+	atomic_inc(&prt_prepare_calls);
+	if (prt_called_from(regs, "pcie_flr") && prt_should_fail(PRT_FLR_PREPARE))
+		return prt_return_early(regs, prt_inject.err);
+	return 0;
+}
+
+static int prt_done_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	if (prt_is_target((struct pci_dev *)regs->di))
+		atomic_inc(&prt_done_calls);
+	return 0;
+}
+
+static int prt_wait_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	/* pci_dev_wait(dev, reset_type, timeout) */
+	if (prt_is_target((struct pci_dev *)regs->di) &&
+	    !strcmp((const char *)regs->si, "FLR") &&
+	    prt_should_fail(PRT_FLR_WAIT))
+		return prt_return_early(regs, prt_inject.err);
+	return 0;
+}
+
+static int prt_block_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct pci_dev *pdev = READ_ONCE(prt_target);
+
+	/* attach_dev(domain, dev, old) of the IOMMU's blocking domain */
+	if (pdev && (struct device *)regs->si == &pdev->dev)
+		atomic_inc(&prt_block_calls);
+	return 0;
+}
+
+/* A post handler keeps a probe from being optimized into a jump, which would
+ * ignore the instruction pointer a pre handler sets.
+ */
+static void prt_post(struct kprobe *p, struct pt_regs *regs, unsigned long flags)
+{
+}
+
+static struct kprobe prt_probes[] = {
+	{ .symbol_name = "pci_dev_reset_iommu_prepare", .pre_handler = prt_prepare_pre },
+	{ .symbol_name = "pci_dev_reset_iommu_done", .pre_handler = prt_done_pre },
+	{ .symbol_name = "pci_dev_wait", .pre_handler = prt_wait_pre },
+	/* intel-iommu's blocking domain; optional on other IOMMUs */
+	{ .symbol_name = "blocking_domain_attach_dev", .pre_handler = prt_block_pre },
+};
+
+#define PRT_BLOCK_PROBE	3
+static bool prt_registered[ARRAY_SIZE(prt_probes)];
+
+bool prt_can_count_blocks(void)
+{
+	return prt_registered[PRT_BLOCK_PROBE];
+}
+
+void prt_read_counts(struct prt_counts *c)
+{
+	c->prepare = atomic_read(&prt_prepare_calls);
+	c->done = atomic_read(&prt_done_calls);
+	c->block = atomic_read(&prt_block_calls);
+}
+
+void prt_zero_counts(void)
+{
+	atomic_set(&prt_prepare_calls, 0);
+	atomic_set(&prt_done_calls, 0);
+	atomic_set(&prt_block_calls, 0);
+}
+
+static void prt_restore_ids_locked(void)
+{
+	if (prt_ids_changed) {
+		prt_target->vendor = prt_orig_vendor;
+		prt_target->device = prt_orig_device;
+		prt_ids_changed = false;
+	}
+}
+
+/* Takes a reference on @pdev (may be NULL) and drops the previous target's. */
+void prt_set_target(struct pci_dev *pdev)
+{
+	struct pci_dev *old;
+
+	mutex_lock(&prt_lock);
+	old = prt_target;
+	if (old)
+		prt_restore_ids_locked();
+	WRITE_ONCE(prt_target, pci_dev_get(pdev));
+	mutex_unlock(&prt_lock);
+	/* Probe handlers run with preemption off: none still sees @old. */
+	synchronize_rcu();
+	pci_dev_put(old);
+}
+
+static bool prt_match_ats(struct pci_dev *pdev)
+{
+	return pci_ats_supported(pdev) && device_iommu_mapped(&pdev->dev);
+}
+
+static bool prt_match_sriov_pf(struct pci_dev *pdev)
+{
+	return pdev->is_physfn && pdev->class == PCI_CLASS_STORAGE_EXPRESS;
+}
+
+static struct pci_dev *prt_find(bool (*match)(struct pci_dev *))
+{
+	struct pci_dev *pdev = NULL;
+
+	for_each_pci_dev(pdev)
+		if (match(pdev))
+			return pdev;	/* the iterator's reference is the caller's */
+	return NULL;
+}
+
+struct pci_dev *prt_find_ats_dev(void)
+{
+	return prt_find(prt_match_ats);
+}
+
+struct pci_dev *prt_find_sriov_pf(void)
+{
+	return prt_find(prt_match_sriov_pf);
+}
+
+static ssize_t prt_user_line(const char __user *ubuf, size_t len, char *buf, size_t size)
+{
+	if (len >= size)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	strim(buf);
+	return len;
+}
+
+static ssize_t target_write(struct file *f, const char __user *ubuf, size_t len, loff_t *pos)
+{
+	unsigned int dom, bus, slot, fn;
+	struct pci_dev *pdev;
+	char buf[32];
+	ssize_t ret;
+
+	ret = prt_user_line(ubuf, len, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	if (sscanf(buf, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4 ||
+	    slot > 0x1f || fn > 7)
+		return -EINVAL;
+	pdev = pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(slot, fn));
+	if (!pdev)
+		return -ENODEV;
+	prt_set_target(pdev);
+	pci_dev_put(pdev);
+	return len;
+}
+
+static ssize_t target_read(struct file *f, char __user *ubuf, size_t len, loff_t *pos)
+{
+	char buf[32] = "none\n";
+
+	mutex_lock(&prt_lock);
+	if (prt_target)
+		snprintf(buf, sizeof(buf), "%s\n", pci_name(prt_target));
+	mutex_unlock(&prt_lock);
+	return simple_read_from_buffer(ubuf, len, pos, buf, strlen(buf));
+}
+
+static ssize_t ids_write(struct file *f, const char __user *ubuf, size_t len, loff_t *pos)
+{
+	unsigned int vendor, device;
+	char buf[32];
+	ssize_t ret;
+
+	ret = prt_user_line(ubuf, len, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+
+	mutex_lock(&prt_lock);
+	if (!prt_target) {
+		ret = -ENODEV;
+	} else if (!strcmp(buf, "restore")) {
+		prt_restore_ids_locked();
+	} else if (sscanf(buf, "%x:%x", &vendor, &device) == 2 &&
+		   vendor <= 0xffff && device <= 0xffff) {
+		if (!prt_ids_changed) {
+			prt_orig_vendor = prt_target->vendor;
+			prt_orig_device = prt_target->device;
+			prt_ids_changed = true;
+		}
+		prt_target->vendor = vendor;
+		prt_target->device = device;
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&prt_lock);
+	return ret;
+}
+
+static ssize_t counters_read(struct file *f, char __user *ubuf, size_t len, loff_t *pos)
+{
+	struct prt_counts c;
+	char buf[96];
+	int n;
+
+	prt_read_counts(&c);
+	n = scnprintf(buf, sizeof(buf), "prepare %d\ndone %d\nblock %d\n",
+		      c.prepare, c.done, prt_can_count_blocks() ? c.block : -1);
+	return simple_read_from_buffer(ubuf, len, pos, buf, n);
+}
+
+static ssize_t counters_write(struct file *f, const char __user *ubuf, size_t len, loff_t *pos)
+{
+	prt_zero_counts();
+	return len;
+}
+
+static ssize_t inject_write(struct file *f, const char __user *ubuf, size_t len, loff_t *pos)
+{
+	char buf[64], name[24];
+	int site, err, count = 1;
+	ssize_t ret;
+
+	ret = prt_user_line(ubuf, len, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+
+	if (!strcmp(buf, "off")) {
+		WRITE_ONCE(prt_inject.site, PRT_NONE);
+		return len;
+	}
+	if (sscanf(buf, "%23s %d %d", name, &err, &count) < 2 ||
+	    err <= 0 || err >= MAX_ERRNO || count <= 0)
+		return -EINVAL;
+	site = match_string(prt_site_names, ARRAY_SIZE(prt_site_names), name);
+	if (site <= PRT_NONE)
+		return -EINVAL;
+
+	mutex_lock(&prt_lock);
+	WRITE_ONCE(prt_inject.site, PRT_NONE);
+	prt_inject.err = err;
+	atomic_set(&prt_inject.left, count);
+	atomic_set(&prt_inject.hits, 0);
+	WRITE_ONCE(prt_inject.site, site);
+	mutex_unlock(&prt_lock);
+	return len;
+}
+
+static ssize_t inject_read(struct file *f, char __user *ubuf, size_t len, loff_t *pos)
+{
+	char buf[64];
+	int n;
+
+	n = scnprintf(buf, sizeof(buf), "%s %d %d %d\n",
+		      prt_site_names[READ_ONCE(prt_inject.site)], prt_inject.err,
+		      atomic_read(&prt_inject.left), atomic_read(&prt_inject.hits));
+	return simple_read_from_buffer(ubuf, len, pos, buf, n);
+}
+
+static const struct file_operations prt_target_fops = {
+	.read = target_read, .write = target_write, .llseek = default_llseek,
+};
+
+static const struct file_operations prt_ids_fops = {
+	.write = ids_write, .llseek = default_llseek,
+};
+
+static const struct file_operations prt_counters_fops = {
+	.read = counters_read, .write = counters_write, .llseek = default_llseek,
+};
+
+static const struct file_operations prt_inject_fops = {
+	.read = inject_read, .write = inject_write, .llseek = default_llseek,
+};
+
+static struct dentry *prt_dir;
+
+static void prt_unregister(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(prt_probes); i++)
+		if (prt_registered[i])
+			unregister_kprobe(&prt_probes[i]);
+}
+
+static int __init prt_init(void)
+{
+	int i, ret;
+
+	for (i = 0; i < ARRAY_SIZE(prt_probes); i++) {
+		prt_probes[i].post_handler = prt_post;
+		ret = register_kprobe(&prt_probes[i]);
+		if (ret && i != PRT_BLOCK_PROBE) {
+			pr_err("cannot probe %s: %d\n", prt_probes[i].symbol_name, ret);
+			prt_unregister();
+			return ret;
+		}
+		prt_registered[i] = !ret;
+	}
+
+	prt_dir = debugfs_create_dir("pci_reset_test", NULL);
+	debugfs_create_file("target", 0600, prt_dir, NULL, &prt_target_fops);
+	debugfs_create_file("ids", 0200, prt_dir, NULL, &prt_ids_fops);
+	debugfs_create_file("counters", 0600, prt_dir, NULL, &prt_counters_fops);
+	debugfs_create_file("inject", 0600, prt_dir, NULL, &prt_inject_fops);
+	return 0;
+}
+
+static void __exit prt_exit(void)
+{
+	debugfs_remove_recursive(prt_dir);
+	WRITE_ONCE(prt_inject.site, PRT_NONE);
+	prt_unregister();
+	prt_set_target(NULL);
+}
+
+module_init(prt_init);
+module_exit(prt_exit);
+MODULE_DESCRIPTION("Test hooks for PCI reset and IOMMU reset preparation");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Put the series on a branch made from the base, in its own worktree.
+# The branch description gets the cover letter, so export-series.sh can
+# write it back.
+#
+# Usage: apply-series.sh <kernel git tree> <base> <branch> <worktree> <patches dir>
+set -eu
+
+ksrc=$(realpath "$1") base=$2 branch=$3 wt=$(realpath -m "$4") pdir=$(realpath "$5")
+export GIT_COMMITTER_NAME="${GIT_COMMITTER_NAME:-pci-reset-locking}"
+export GIT_COMMITTER_EMAIL="${GIT_COMMITTER_EMAIL:-series@localhost}"
+
+patches=$(grep -v '^#' "$pdir/series" 2>/dev/null | grep . || true)
+sum=$(cd "$pdir" && { echo "$base"; for p in $patches; do cat "$p"; done; } | sha256sum)
+
+git -C "$ksrc" worktree prune
+if [ ! -d "$wt" ]; then
+	git -C "$ksrc" worktree add -q --detach "$wt" "$base"
+fi
+cd "$wt"
+if [ "$(git config "branch.$branch.prt-series" || true)" = "$sum" ] &&
+   [ "$(git rev-parse --abbrev-ref HEAD)" = "$branch" ] &&
+   git diff --quiet HEAD; then
+	echo "apply: $branch is up to date ($(echo "$patches" | grep -c . || true) patches)"
+	exit 0
+fi
+
+git am --abort 2>/dev/null || true
+git checkout -q -B "$branch" "$base"
+n=0
+for p in $patches; do
+	if ! git am -q "$pdir/$p"; then
+		git am --abort
+		echo "apply: patches/$p does not apply to $base; stopped there" >&2
+		exit 1
+	fi
+	n=$((n + 1))
+done
+
+cover="$pdir/0000-cover-letter.patch"
+if [ -f "$cover" ]; then
+	# Subject, blank line, body up to the "Author (N):" shortlog.
+	desc=$(awk '
+		/^Subject: / { sub(/^Subject: (\[[^]]*\] )?/, ""); print; print ""; next }
+		hdr == 0 && /^$/ { hdr = 1; next }
+		hdr == 1 && /^[^ ].* \([0-9]+\):$/ { exit }
+		hdr == 1 { print }' "$cover")
+	git config "branch.$branch.description" "$desc"
+fi
+git config "branch.$branch.prt-series" "$sum"
+echo "apply: $n patches on $branch in $wt"

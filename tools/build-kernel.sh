@@ -1,0 +1,45 @@
+#!/bin/sh
+# Configure and build one kernel: tinyconfig + the test fragment, in its own
+# O= directory, through ccache when it is installed.
+#
+# Usage: build-kernel.sh <source tree> <output dir> [extra fragment...]
+set -eu
+
+src=$(realpath "$1")
+out=$(realpath -m "$2")
+shift 2
+top=$(cd "$(dirname "$0")/.." && pwd)
+frags="$top/tools/kconfig/test.config $*"
+
+cc=gcc
+if command -v ccache >/dev/null 2>&1; then
+	cc="ccache gcc"
+	export CCACHE_DIR="${CCACHE_DIR:-$top/.cache/ccache}"
+	# Worktrees of the same tree share cache entries.
+	export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$top/.cache}"
+	export CCACHE_NOHASHDIR=1
+fi
+jobs=${JOBS:-$(($(nproc) + 1))}
+kmake() { make -s -C "$src" O="$out" CC="$cc" -j"$jobs" "$@"; }
+
+mkdir -p "$out"
+# Only reconfigure when the fragments change: keeps rebuilds incremental.
+stamp="$out/.test-config.sum"
+sum=$(cat $frags | sha256sum)
+if [ ! -f "$out/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+	kmake tinyconfig >/dev/null
+	# shellcheck disable=SC2086
+	KCONFIG_CONFIG="$out/.config" "$src/scripts/kconfig/merge_config.sh" \
+		-m -O "$out" "$out/.config" $frags >/dev/null
+	kmake olddefconfig
+	missing=$(cat $frags | grep -E '^CONFIG_[A-Z0-9_]+=' | while read -r l; do
+		grep -qx "$l" "$out/.config" || echo "$l"
+	done)
+	if [ -n "$missing" ]; then
+		echo "build-kernel: options that did not stick in $out/.config:" >&2
+		echo "$missing" >&2
+		exit 1
+	fi
+	echo "$sum" >"$stamp"
+fi
+kmake bzImage modules

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install the host packages the build, the VM and the static gates need,
+# from Debian's registry only.
+set -eu
+
+pkgs="build-essential flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils
+zstd ccache sparse coccinelle qemu-system-x86 busybox-static python3 git perl"
+
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* sysfs and debugfs helpers for the pci_reset selftests. */
+#ifndef PRT_UTIL_H
+#define PRT_UTIL_H
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <signal.h>
+
+#include "../../../../include/pci_reset_test.h"
+
+#define PCI_DEVICES "/sys/bus/pci/devices"
+
+/* Write @val to @path; 0 or -errno of the write. */
+static inline int prt_write(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static inline int prt_read(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static inline int prt_dev_write(const char *bdf, const char *attr, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, attr);
+	return prt_write(path, val);
+}
+
+static inline int prt_dev_read(const char *bdf, const char *attr, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, attr);
+	return prt_read(path, buf, size);
+}
+
+static inline unsigned long prt_dev_hex(const char *bdf, const char *attr)
+{
+	char buf[32];
+
+	if (prt_dev_read(bdf, attr, buf, sizeof(buf)))
+		return ~0UL;
+	return strtoul(buf, NULL, 16);
+}
+
+/* First PCI function with these IDs (as read from config space). */
+static inline int prt_find_dev(unsigned int vendor, unsigned int device, char *bdf, size_t size)
+{
+	struct dirent *de;
+	DIR *d;
+	int ret = -ENODEV;
+
+	d = opendir(PCI_DEVICES);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (prt_dev_hex(de->d_name, "vendor") == vendor &&
+		    prt_dev_hex(de->d_name, "device") == device) {
+			ret = snprintf(bdf, size, "%s", de->d_name) < (int)size ? 0 : -ENAMETOOLONG;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+static inline int prt_ctl(const char *file, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PRT_DEBUGFS_DIR "/%s", file);
+	return prt_write(path, val);
+}
+
+struct prt_counts {
+	int prepare, done, block;
+};
+
+static inline int prt_counts(struct prt_counts *c)
+{
+	char buf[128];
+	int ret;
+
+	ret = prt_read(PRT_DEBUGFS_DIR "/counters", buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (sscanf(buf, "prepare %d done %d block %d", &c->prepare, &c->done, &c->block) != 3)
+		return -EINVAL;
+	return 0;
+}
+
+/* How often the armed failure fired. */
+static inline int prt_inject_hits(void)
+{
+	char buf[96], site[24];
+	int err, left, hits;
+
+	if (prt_read(PRT_DEBUGFS_DIR "/inject", buf, sizeof(buf)) ||
+	    sscanf(buf, "%23s %d %d %d", site, &err, &left, &hits) != 4)
+		return -1;
+	return hits;
+}
+
+/* The block device (e.g. "vda", "nvme0n1") whose parents include @bdf. */
+static inline int prt_find_disk(const char *bdf, char *disk, size_t size)
+{
+	char dev[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
+	struct dirent *de;
+	int ret = -ENODEV;
+	DIR *d;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
+	if (!realpath(path, dev))
+		return -errno;
+	d = opendir("/sys/block");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		snprintf(path, sizeof(path), "/sys/block/%s", de->d_name);
+		if (de->d_name[0] != '.' && realpath(path, real) &&
+		    !strncmp(real, dev, strlen(dev)) && real[strlen(dev)] == '/') {
+			ret = snprintf(disk, size, "%s", de->d_name) < (int)size ? 0 : -ENAMETOOLONG;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+/* Read the first blocks of @disk past the page cache: the device must DMA. */
+static inline int prt_disk_io(const char *disk)
+{
+	char path[PATH_MAX];
+	void *buf;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/dev/%s", disk);
+	fd = open(path, O_RDONLY | O_DIRECT);
+	if (fd < 0)
+		return -errno;
+	if (posix_memalign(&buf, 4096, 65536)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (pread(fd, buf, 65536, 0) != 65536)
+		ret = errno ? -errno : -EIO;
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+#endif /* PRT_UTIL_H */
