@@ -24,7 +24,7 @@ timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -smp 2 -m 1G -M q35 \
 	-device nvme,id=nvme0,serial=prt-nvme,bus=rp1,subsys=subsys0,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4,msix_qsize=8,max_ioqpairs=12 \
 	-drive file="$dir/nvme.img",if=none,id=nvm,format=raw \
 	-device nvme-ns,drive=nvm,bus=nvme0,nsid=1 \
-	-device pcie-root-port,id=rp2,chassis=2 \
+	-device pcie-root-port,id=rp2,chassis=2,x-speed=5 \
 	-drive file="$dir/vblk.img",if=none,id=vblk,format=raw \
 	-device virtio-blk-pci,drive=vblk,bus=rp2,ats=on,iommu_platform=on,disable-legacy=on \
 	-serial file:"$dir/console.log" -serial file:"$dir/results.log" \
