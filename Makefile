@@ -3,6 +3,11 @@
 # vfio-pci, and the tests that prove it in a VM. See README.
 #
 # The kernel module's own build goes through Kbuild (make -C <kernel> M=$PWD).
+#
+# All kernels are built from one worktree, SRC, checked out in turn at the
+# base, the series and the mutants, into O= directories of equal depth:
+# the compiler then sees the same paths for every kernel and ccache serves
+# everything but the files that differ.
 
 CACHE	:= $(CURDIR)/.cache
 OUT	:= $(CURDIR)/out
@@ -12,15 +17,15 @@ BRANCH	?= pci-reset-locking
 SERIES	?= patches
 O	?= $(OUT)/build/patched
 O_BASE	?= $(OUT)/build/base
-SRC	:= $(CACHE)/src
+SRC	:= $(CACHE)/src/linux
 EXPECT	:= tools/tests.expect
 STAGE	:= tools/stage.sh
 SELFTESTS := $(OUT)/selftests
 
 export KSRC BASE BRANCH SERIES O O_BASE SRC OUT
 
-.PHONY: all deps tree apply export kernel base-kernel selftests test check \
-	gates mutants gates-selftest clean
+.PHONY: all deps tree apply export kernel base-kernel selftests vm-base \
+	vm-patched test check gates mutants gates-selftest clean
 
 all: test
 
@@ -35,50 +40,57 @@ endif
 		{ echo "$(KSRC) has no $(BASE): set BASE= to the series base"; exit 1; }
 
 apply: tree
-	@$(STAGE) apply tools/apply-series.sh $(KSRC) $(BASE) $(BRANCH) $(SRC)/patched $(SERIES)
+	@$(STAGE) apply tools/apply-series.sh $(KSRC) $(BASE) $(BRANCH) $(SRC) $(SERIES)
 
-# After editing the branch in $(SRC)/patched with git (rebase -i, commit
-# --amend, branch --edit-description for the cover letter).
+# After editing the branch in $(SRC) with git (rebase -i, commit --amend,
+# branch --edit-description for the cover letter).
 export:
-	tools/export-series.sh $(SRC)/patched $(BASE) $(BRANCH) $(SERIES)
+	tools/export-series.sh $(SRC) $(BASE) $(BRANCH) $(SERIES)
 
 kernel: apply
-	@$(STAGE) build-patched tools/build-kernel.sh $(SRC)/patched $(O)
+	@$(STAGE) build-patched tools/build-kernel.sh $(SRC) $(O)
 
-base-kernel: tree
-	@git -C $(KSRC) worktree prune
-	@[ -d $(SRC)/base ] || git -C $(KSRC) worktree add -q --detach $(SRC)/base $(BASE)
-	@git -C $(SRC)/base checkout -q --detach $(BASE)
-	@$(STAGE) build-base tools/build-kernel.sh $(SRC)/base $(O_BASE)
+base-kernel: apply
+	@git -C $(SRC) checkout -q --detach $(BASE)
+	@$(STAGE) build-base tools/build-kernel.sh $(SRC) $(O_BASE)
 
 selftests: tree
 	@mkdir -p $(SELFTESTS)
 	@$(STAGE) selftests $(MAKE) -s -C tools/testing/selftests/pci_reset \
 		O=$(SELFTESTS) KSRC=$(KSRC)
 
-# The main job: the patched kernel, the module and the suite in the VM.
-test: kernel selftests
+# The module is built against the tree as checked out, so each VM run
+# follows the build of its kernel.
+vm-base: base-kernel selftests
+	@$(STAGE) vm-base tools/run-suite.sh $(O_BASE) $(OUT)/vm/base $(SELFTESTS)
+
+vm-patched: kernel selftests
 	@$(STAGE) vm-patched tools/run-suite.sh $(O) $(OUT)/vm/patched $(SELFTESTS)
+
+# The main job: the patched kernel, the module and the suite in the VM.
+test: vm-patched
 	@REPORT_JSON=$(OUT)/test.json tools/report.py test $(EXPECT) $(OUT)/vm/patched
 
-gates: apply base-kernel
+gates: base-kernel
 	@$(STAGE) gates tools/gates.sh $(OUT)/gates.txt
 
 mutants: kernel selftests
 	@$(STAGE) mutants tools/mutants.sh $(OUT)/mutants.txt
 
 # Before/after: both kernels, the static gates and the mutants.
-check: base-kernel kernel selftests
-	@$(STAGE) vm-base tools/run-suite.sh $(O_BASE) $(OUT)/vm/base $(SELFTESTS)
-	@$(STAGE) vm-patched tools/run-suite.sh $(O) $(OUT)/vm/patched $(SELFTESTS)
+check:
+	@$(MAKE) -s vm-base
+	@$(MAKE) -s vm-patched
 	@$(STAGE) gates tools/gates.sh $(OUT)/gates.txt || true
 	@$(STAGE) mutants tools/mutants.sh $(OUT)/mutants.txt || true
+	@git -C $(SRC) checkout -q $(BRANCH)
 	@REPORT_JSON=$(OUT)/check.json tools/report.py check $(EXPECT) \
 		$(OUT)/vm/base $(OUT)/vm/patched $(OUT)/gates.txt $(OUT)/mutants.txt
 
 # The gates must reject the deliberately bad sample series.
 gates-selftest: base-kernel
 	@$(STAGE) gates-selftest tools/gates-selftest.sh
+	@git -C $(SRC) checkout -q $(BRANCH)
 
 clean:
 	rm -rf $(OUT)

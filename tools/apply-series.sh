@@ -1,7 +1,7 @@
 #!/bin/sh
-# Put the series on a branch made from the base, in its own worktree.
-# The branch description gets the cover letter, so export-series.sh can
-# write it back.
+# Put the series on a branch made from the base and check it out in the
+# build worktree. The branch description gets the cover letter, so
+# export-series.sh can write it back.
 #
 # Usage: apply-series.sh <kernel git tree> <base> <branch> <worktree> <patches dir>
 set -eu
@@ -18,9 +18,14 @@ if [ ! -d "$wt" ]; then
 	git -C "$ksrc" worktree add -q --detach "$wt" "$base"
 fi
 cd "$wt"
-if [ "$(git config "branch.$branch.prt-series" || true)" = "$sum" ] &&
-   [ "$(git rev-parse --abbrev-ref HEAD)" = "$branch" ] &&
-   git diff --quiet HEAD; then
+conf=$(git rev-parse --git-common-dir)/checkpatch.conf
+[ ! -f "$conf" ] || cp "$conf" .checkpatch.conf
+if ! git diff --quiet HEAD; then
+	echo "apply: $wt has uncommitted changes; commit or stash them" >&2
+	exit 1
+fi
+if [ "$(git config "branch.$branch.prt-series" || true)" = "$sum" ]; then
+	git checkout -q "$branch"
 	echo "apply: $branch is up to date ($(echo "$patches" | grep -c . || true) patches)"
 	exit 0
 fi
@@ -31,7 +36,7 @@ n=0
 for p in $patches; do
 	if ! git am -q "$pdir/$p"; then
 		git am --abort
-		echo "apply: patches/$p does not apply to $base; stopped there" >&2
+		echo "apply: $(basename "$pdir")/$p does not apply to $base; stopped there" >&2
 		exit 1
 	fi
 	n=$((n + 1))

@@ -7,8 +7,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 export SERIES=tools/samples/bad-series BRANCH=prt-bad-sample
-export PATCHED_SRC="$SRC/bad-sample"
-"$top/tools/apply-series.sh" "$KSRC" "$BASE" "$BRANCH" "$PATCHED_SRC" "$SERIES"
+"$top/tools/apply-series.sh" "$KSRC" "$BASE" "$BRANCH" "$SRC" "$SERIES"
 
 items=$OUT/gates-selftest.txt
 if "$top/tools/gates.sh" "$items" >"$OUT/gates-selftest.log" 2>&1; then

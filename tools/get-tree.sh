@@ -72,4 +72,9 @@ git add -A -f
 git -c user.name=base -c user.email=base@localhost commit -q \
 	-m "Linux $kver ($pkg $ver)"
 git tag "$tag"
+# The tree has no upstream history, so checkpatch cannot look up the
+# commits that Fixes: tags name; say so instead of warning on each.
+printf '%s\n' '# no upstream history in this tree' '--ignore UNKNOWN_COMMIT_ID' \
+	>"$tree/.git/checkpatch.conf"
+cp "$tree/.git/checkpatch.conf" "$tree/.checkpatch.conf"
 echo "tree: $tree at $tag"

@@ -3,41 +3,38 @@
 # the suite, and check that the suite catches it. Writes one
 # "ok|FAIL mutant <name>: ..." line per mutant to <items file>.
 #
-# Env (from the Makefile): SRC, BRANCH, OUT.
+# Env (from the Makefile): SRC (the build worktree), BRANCH, OUT.
 # Usage: mutants.sh <items file> [mutant name...]
 set -eu
 
 items=$1
 shift
 top=$(cd "$(dirname "$0")/.." && pwd)
-scratch=$SRC/scratch
+scratch=$OUT/build/scratch
 : >"$items"
 say() { echo "$1 $2" >>"$items"; echo "$1 $2"; }
 
 names=${*:-$(cd "$top/tools/mutants" && ls *.patch | sed 's/\.patch$//')}
-git -C "$SRC/patched" worktree prune
-[ -d "$scratch" ] || git -C "$SRC/patched" worktree add -q --detach "$scratch" "$BRANCH"
+trap 'git -C "$SRC" checkout -q -f "$BRANCH"' EXIT
 
 for m in $names; do
-	git -C "$scratch" checkout -q -f --detach "$BRANCH"
-	if ! git -C "$scratch" apply "$top/tools/mutants/$m.patch"; then
+	git -C "$SRC" checkout -q -f --detach "$BRANCH"
+	if ! git -C "$SRC" apply "$top/tools/mutants/$m.patch"; then
 		say FAIL "mutant $m: does not apply to $BRANCH"
 		continue
 	fi
 	run=$OUT/vm/mutant-$m
-	if ! "$top/tools/build-kernel.sh" "$scratch" "$OUT/build/scratch" >"$OUT/mutant-$m.log" 2>&1; then
+	if ! "$top/tools/build-kernel.sh" "$SRC" "$scratch" >"$OUT/mutant-$m.log" 2>&1; then
 		say FAIL "mutant $m: does not build (see $OUT/mutant-$m.log)"
 		continue
 	fi
-	"$top/tools/run-suite.sh" "$OUT/build/scratch" "$run" "$OUT/selftests" >>"$OUT/mutant-$m.log" 2>&1 || true
+	"$top/tools/run-suite.sh" "$scratch" "$run" "$OUT/selftests" >>"$OUT/mutant-$m.log" 2>&1 || true
 	if "$top/tools/report.py" caught "$top/tools/tests.expect" "$run"; then
 		say ok "mutant $m: caught"
 	else
 		say FAIL "mutant $m: missed, the suite passes with it"
 	fi
 done
-git -C "$scratch" checkout -q -f --detach "$BRANCH"
-
 caught=$(grep -c '^ok' "$items" || true)
 missed=$(grep -c '^FAIL' "$items" || true)
 echo "mutants: $caught caught, $missed missed"
