@@ -29,10 +29,12 @@ for m in $names; do
 		continue
 	fi
 	"$top/tools/run-suite.sh" "$scratch" "$run" "$OUT/selftests" >>"$OUT/mutant-$m.log" 2>&1 || true
-	if "$top/tools/report.py" caught "$top/tools/tests.expect" "$run"; then
-		say ok "mutant $m: caught"
+	must=$(sed -n 's/^Caught-by: //p' "$top/tools/mutants/$m.patch")
+	# shellcheck disable=SC2086
+	if "$top/tools/report.py" caught "$top/tools/tests.expect" "$run" $must; then
+		say ok "mutant $m: caught by $(echo $must)"
 	else
-		say FAIL "mutant $m: missed, the suite passes with it"
+		say FAIL "mutant $m: missed by $(echo $must)"
 	fi
 done
 caught=$(grep -c '^ok' "$items" || true)

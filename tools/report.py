@@ -8,7 +8,10 @@ table and a JSON summary.
                                               before/after; ITEMS files hold
                                               "ok|FAIL <name> [detail]" lines
                                               from the gates and mutants
-  report.py caught EXPECT RUNDIR              exit 0 if this run fails somehow
+  report.py caught EXPECT RUNDIR [MUST...]    exit 0 if this run fails: every
+                                              MUST test fails ("splat": a
+                                              splat is reported), or, with
+                                              no MUST, anything fails
 
 EXPECT lists every test as "<id> pass|fail": its result on the base kernel.
 "fail" marks a test that detects a bug a patch fixes; such a test passing on
@@ -164,21 +167,27 @@ def cmd_check(expect, basedir, patcheddir, extra):
     return items, {'tests': rows, 'base': base, 'patched': patched}
 
 
-def cmd_caught(expect, rundir):
+def cmd_caught(expect, rundir, must):
     run = run_summary(rundir)
     failed = [t for t in expect if run['results'].get(t) != 'pass']
-    why = failed + [s['line'] for s in run['splats']]
+    for t in failed:
+        print(f'  fails: {t} ({run["results"].get(t, "missing")})')
+    for s in run['splats'][:4]:
+        print(f'  splat: {s["line"]} (during {s["test"]})')
     if not run['complete']:
-        why.append(f'incomplete ({run["vm"]})')
-    for w in why[:8]:
-        print(f'  caught by: {w}')
-    return bool(why)
+        print(f'  incomplete ({run["vm"]})')
+    if not must:
+        return bool(failed or run['splats'] or not run['complete'])
+    missed = [t for t in must if (not run['splats'] if t == 'splat' else t not in failed)]
+    for t in missed:
+        print(f'  expected to catch it but did not: {t}')
+    return not missed
 
 
 def main():
     mode, expect = sys.argv[1], load_expect(sys.argv[2])
     if mode == 'caught':
-        sys.exit(0 if cmd_caught(expect, sys.argv[3]) else 1)
+        sys.exit(0 if cmd_caught(expect, sys.argv[3], sys.argv[4:]) else 1)
     if mode == 'test':
         items, data = cmd_test(expect, sys.argv[3])
     else:

@@ -91,7 +91,8 @@ static inline int prt_find_dev(unsigned int vendor, unsigned int device, char *b
 			continue;
 		if (prt_dev_hex(de->d_name, "vendor") == vendor &&
 		    prt_dev_hex(de->d_name, "device") == device) {
-			ret = snprintf(bdf, size, "%s", de->d_name) < (int)size ? 0 : -ENAMETOOLONG;
+			ret = snprintf(bdf, size, "%s", de->d_name) < (int)size ?
+			      0 : -ENAMETOOLONG;
 			break;
 		}
 	}
@@ -154,7 +155,8 @@ static inline int prt_find_disk(const char *bdf, char *disk, size_t size)
 		snprintf(path, sizeof(path), "/sys/block/%s", de->d_name);
 		if (de->d_name[0] != '.' && realpath(path, real) &&
 		    !strncmp(real, dev, strlen(dev)) && real[strlen(dev)] == '/') {
-			ret = snprintf(disk, size, "%s", de->d_name) < (int)size ? 0 : -ENAMETOOLONG;
+			ret = snprintf(disk, size, "%s", de->d_name) < (int)size ?
+			      0 : -ENAMETOOLONG;
 			break;
 		}
 	}
