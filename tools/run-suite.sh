@@ -10,6 +10,9 @@ run=$(realpath -m "$2")
 tests=$(realpath "$3")
 top=$(cd "$(dirname "$0")/.." && pwd)
 
+# From scratch: kbuild does not rebuild an external module whose kernel
+# changed config, and a stale module does not load.
+rm -rf "$run/module"
 mkdir -p "$run/module"
 make -s -C "$kbuild" M="$top" MO="$run/module" modules
 "$top/tools/vm/mkinitramfs.sh" "$kbuild" "$run/initramfs.gz" \

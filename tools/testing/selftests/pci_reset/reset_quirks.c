@@ -63,44 +63,40 @@ FIXTURE_TEARDOWN(ats)
 	prt_dev_teardown(&self->d);
 }
 
-/* Outer prepare in the quirk wrapper, inner one in pcie_flr(): one block. */
-TEST_F(ats, nested_device_specific)
+/*
+ * A reset by @method alone succeeds, calls prepare/done @depth times each
+ * but blocks the IOMMU once, and leaves the device doing DMA.
+ */
+static void prt_reset_by(struct __test_metadata *_metadata, struct prt_dev *d,
+			 const char *method, int depth)
 {
 	struct prt_counts c;
 
-	ASSERT_EQ(0, prt_ctl("ids", "8086:10ed"));
-	ASSERT_EQ(0, prt_dev_write(self->d.bdf, "reset_method", "device_specific"));
+	ASSERT_EQ(0, prt_dev_write(d->bdf, "reset_method", method));
 	ASSERT_EQ(0, prt_ctl("counters", "0"));
-	EXPECT_EQ(0, prt_dev_write(self->d.bdf, "reset", "1"));
+	EXPECT_EQ(0, prt_dev_write(d->bdf, "reset", "1"));
 	ASSERT_EQ(0, prt_counts(&c));
-	EXPECT_EQ(2, c.prepare);
-	EXPECT_EQ(2, c.done);
+	EXPECT_EQ(depth, c.prepare);
+	EXPECT_EQ(depth, c.done);
 	EXPECT_EQ(1, c.block);
-	EXPECT_EQ(0, prt_disk_io(self->d.disk));
+	EXPECT_EQ(0, prt_disk_io(d->disk));
+}
+
+/* Outer prepare in the quirk wrapper, inner one in pcie_flr(). */
+TEST_F(ats, nested_device_specific)
+{
+	ASSERT_EQ(0, prt_ctl("ids", "8086:10ed"));
+	prt_reset_by(_metadata, &self->d, "device_specific", 2);
 }
 
 TEST_F(ats, flr)
 {
-	struct prt_counts c;
-
-	ASSERT_EQ(0, prt_dev_write(self->d.bdf, "reset_method", "flr"));
-	ASSERT_EQ(0, prt_ctl("counters", "0"));
-	EXPECT_EQ(0, prt_dev_write(self->d.bdf, "reset", "1"));
-	ASSERT_EQ(0, prt_counts(&c));
-	EXPECT_EQ(1, c.block);
-	EXPECT_EQ(0, prt_disk_io(self->d.disk));
+	prt_reset_by(_metadata, &self->d, "flr", 1);
 }
 
 TEST_F(ats, bus)
 {
-	struct prt_counts c;
-
-	ASSERT_EQ(0, prt_dev_write(self->d.bdf, "reset_method", "bus"));
-	ASSERT_EQ(0, prt_ctl("counters", "0"));
-	EXPECT_EQ(0, prt_dev_write(self->d.bdf, "reset", "1"));
-	ASSERT_EQ(0, prt_counts(&c));
-	EXPECT_EQ(1, c.block);
-	EXPECT_EQ(0, prt_disk_io(self->d.disk));
+	prt_reset_by(_metadata, &self->d, "bus", 1);
 }
 
 /* Keep the device busy with DMA while reset methods are only probed. */
