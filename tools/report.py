@@ -91,8 +91,11 @@ def vm_status(rundir):
 
 def run_summary(rundir):
     results, done = parse_results(rundir)
-    return {'results': results, 'complete': done, 'vm': vm_status(rundir),
-            'splats': scan_splats(rundir)}
+    splats, vm = scan_splats(rundir), vm_status(rundir)
+    if vm.startswith('killed'):
+        # A guest that cannot power off is stuck on something: a hang.
+        splats.append({'test': 'shutdown', 'line': f'guest {vm}', 'excerpt': ''})
+    return {'results': results, 'complete': done, 'vm': vm, 'splats': splats}
 
 
 def print_splats(name, run):

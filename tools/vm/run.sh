@@ -1,7 +1,8 @@
 #!/bin/sh
 # Boot a kernel in the test VM under TCG and wait for it to power off.
 # The console goes to <dir>/console.log, test results to <dir>/results.log.
-# A guest still running after VM_TIMEOUT seconds is killed.
+# A guest still running after VM_TIMEOUT seconds, or VM_GRACE seconds after
+# it reported its tests done, is killed; <dir>/vm-status says which.
 #
 # Usage: run.sh <bzImage> <initramfs> <dir>
 set -eu
@@ -9,14 +10,14 @@ set -eu
 kernel=$1
 initrd=$2
 dir=$3
-timeout=${VM_TIMEOUT:-900}
+timeout=${VM_TIMEOUT:-600}
+grace=${VM_GRACE:-30}
 
 mkdir -p "$dir"
 rm -f "$dir/console.log" "$dir/results.log" "$dir/vm-status"
 truncate -s 4M "$dir/vblk.img" "$dir/nvme.img"
 
-set +e
-timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -smp 2 -m 1G -M q35 \
+qemu-system-x86_64 -accel tcg -smp 2 -m 1G -M q35 \
 	-nodefaults -no-reboot -display none -monitor none \
 	-device intel-iommu,intremap=on,caching-mode=on,device-iotlb=on \
 	-device pcie-root-port,id=rp1,chassis=1 \
@@ -29,13 +30,31 @@ timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -smp 2 -m 1G -M q35 \
 	-device virtio-blk-pci,drive=vblk,bus=rp2,ats=on,iommu_platform=on,disable-legacy=on \
 	-serial file:"$dir/console.log" -serial file:"$dir/results.log" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 intel_iommu=on panic=-1 ignore_loglevel ${VM_APPEND:-}"
-rc=$?
-set -e
+	-append "console=ttyS0 intel_iommu=on panic=-1 ignore_loglevel ${VM_APPEND:-}" &
+qemu=$!
 
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-	echo "killed after ${timeout}s" >"$dir/vm-status"
-	echo "run-vm: guest still running after ${timeout}s, killed" >&2
-else
-	echo "exit $rc" >"$dir/vm-status"
-fi
+start=$(date +%s)
+done_at=
+status=
+while kill -0 "$qemu" 2>/dev/null; do
+	now=$(date +%s)
+	if [ -z "$done_at" ] && grep -q '^PRT-DONE' "$dir/results.log" 2>/dev/null; then
+		done_at=$now
+	fi
+	if [ -n "$done_at" ] && [ $((now - done_at)) -ge "$grace" ]; then
+		status="killed: no power off ${grace}s after the tests"
+	elif [ $((now - start)) -ge "$timeout" ]; then
+		status="killed: still running after ${timeout}s"
+	fi
+	if [ -n "$status" ]; then
+		kill "$qemu"
+		sleep 2
+		kill -9 "$qemu" 2>/dev/null || true
+		echo "run-vm: $status" >&2
+		break
+	fi
+	sleep 1
+done
+rc=0
+wait "$qemu" || rc=$?
+echo "${status:-exit $rc}" >"$dir/vm-status"
