@@ -15,7 +15,8 @@ cc=gcc
 if command -v ccache >/dev/null 2>&1; then
 	cc="ccache gcc"
 	export CCACHE_DIR="${CCACHE_DIR:-$top/.cache/ccache}"
-	# Worktrees of the same tree share cache entries.
+	# Hash paths below .cache as relative ones, and not the build
+	# directory (no debug info is built): a moved clone keeps its cache.
 	export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$top/.cache}"
 	export CCACHE_NOHASHDIR=1
 fi
