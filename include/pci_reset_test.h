@@ -19,6 +19,8 @@
 
 #define PRT_DEBUGFS_DIR		"/sys/kernel/debug/pci_reset_test"
 
+/* pci_dev_reset_iommu_prepare(), whoever calls it. */
+#define PRT_SITE_PREPARE	"prepare"
 /* pci_dev_reset_iommu_prepare() called from pcie_flr(). */
 #define PRT_SITE_FLR_PREPARE	"flr_prepare"
 /* pci_dev_wait() called from pcie_flr(): an FLR that never completes. */

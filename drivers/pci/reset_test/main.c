@@ -25,10 +25,11 @@
 #error "failure injection returns early from x86-64 functions only"
 #endif
 
-enum prt_site { PRT_NONE, PRT_FLR_PREPARE, PRT_FLR_WAIT };
+enum prt_site { PRT_NONE, PRT_PREPARE, PRT_FLR_PREPARE, PRT_FLR_WAIT };
 
 static const char * const prt_site_names[] = {
 	[PRT_NONE] = "off",
+	[PRT_PREPARE] = PRT_SITE_PREPARE,
 	[PRT_FLR_PREPARE] = PRT_SITE_FLR_PREPARE,
 	[PRT_FLR_WAIT] = PRT_SITE_FLR_WAIT,
 };
@@ -89,7 +90,8 @@ static int prt_prepare_pre(struct kprobe *p, struct pt_regs *regs)
 	if (!prt_is_target(pdev))
 		return 0;
 	atomic_inc(&prt_prepare_calls);
-	if (prt_called_from(regs, "pcie_flr") && prt_should_fail(PRT_FLR_PREPARE))
+	if ((prt_called_from(regs, "pcie_flr") && prt_should_fail(PRT_FLR_PREPARE)) ||
+	    prt_should_fail(PRT_PREPARE))
 		return prt_return_early(regs, prt_inject.err);
 	return 0;
 }

@@ -136,6 +136,20 @@ TEST_F(ats, probe_device_specific_does_not_block)
 	prt_probe_under_io(_metadata, &self->d, "device_specific");
 }
 
+/* An IOMMU that cannot be prepared must not cost a probe its reset methods. */
+TEST_F(ats, probe_keeps_methods_when_prepare_fails)
+{
+	char before[128], after[128];
+
+	ASSERT_EQ(0, prt_ctl("ids", "8086:10ed"));
+	ASSERT_EQ(0, prt_dev_write(self->d.bdf, "reset_method", "default"));
+	ASSERT_EQ(0, prt_dev_read(self->d.bdf, "reset_method", before, sizeof(before)));
+	ASSERT_EQ(0, prt_ctl("inject", PRT_SITE_PREPARE " 5"));
+	EXPECT_EQ(0, prt_dev_write(self->d.bdf, "reset_method", "default"));
+	ASSERT_EQ(0, prt_dev_read(self->d.bdf, "reset_method", after, sizeof(after)));
+	EXPECT_STREQ(before, after);
+}
+
 /* Each quirk that resets with an FLR, on an emulated device it accepts. */
 FIXTURE(quirk) {
 	struct prt_dev d;
