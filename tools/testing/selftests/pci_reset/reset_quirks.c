@@ -18,6 +18,8 @@ struct prt_dev {
 static void prt_dev_setup(struct __test_metadata *_metadata, struct prt_dev *d,
 			  unsigned int vendor, unsigned int device)
 {
+	/* A test the harness killed for hanging did not run its teardown. */
+	prt_ctl("ids", "restore");
 	ASSERT_EQ(0, prt_find_dev(vendor, device, d->bdf, sizeof(d->bdf)))
 		TH_LOG("no %04x:%04x in the VM", vendor, device);
 	ASSERT_EQ(0, prt_find_disk(d->bdf, d->disk, sizeof(d->disk)))
@@ -97,43 +99,6 @@ TEST_F(ats, flr)
 TEST_F(ats, bus)
 {
 	prt_reset_by(_metadata, &self->d, "bus", 1);
-}
-
-/* Keep the device busy with DMA while reset methods are only probed. */
-static void prt_probe_under_io(struct __test_metadata *_metadata, struct prt_dev *d,
-			       const char *methods)
-{
-	struct prt_counts c;
-	pid_t pid;
-	int i;
-
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		for (;;)
-			if (prt_disk_io(d->disk))
-				_exit(1);
-	}
-	ASSERT_EQ(0, prt_ctl("counters", "0"));
-	for (i = 0; i < 3; i++)
-		EXPECT_EQ(0, prt_dev_write(d->bdf, "reset_method", methods));
-	ASSERT_EQ(0, prt_counts(&c));
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	EXPECT_EQ(0, c.block) TH_LOG("probing blocked DMA %d times", c.block);
-	EXPECT_EQ(0, c.prepare);
-	EXPECT_EQ(0, prt_disk_io(d->disk));
-}
-
-TEST_F(ats, probe_default_does_not_block)
-{
-	prt_probe_under_io(_metadata, &self->d, "default");
-}
-
-TEST_F(ats, probe_device_specific_does_not_block)
-{
-	ASSERT_EQ(0, prt_ctl("ids", "8086:10ed"));
-	prt_probe_under_io(_metadata, &self->d, "device_specific");
 }
 
 /* An IOMMU that cannot be prepared must not cost a probe its reset methods. */
@@ -217,6 +182,62 @@ TEST_F(quirk, flr_prepare_error_reported)
 TEST_F(quirk, flr_timeout_reported)
 {
 	prt_reset_fails(_metadata, &self->d, PRT_SITE_FLR_WAIT, ENOTTY);
+}
+
+/*
+ * Last: on a kernel with the bug, a read whose DMA the probe blocked can be
+ * lost, and later resets of the device then wait for it forever.
+ */
+/* Keep the device busy with DMA while reset methods are only probed. */
+static void prt_probe_under_io(struct __test_metadata *_metadata, struct prt_dev *d,
+			       const char *methods)
+{
+	struct prt_counts c;
+	pid_t pid;
+	int i;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		for (;;)
+			if (prt_disk_io(d->disk))
+				_exit(1);
+	}
+	ASSERT_EQ(0, prt_ctl("counters", "0"));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, prt_dev_write(d->bdf, "reset_method", methods));
+	ASSERT_EQ(0, prt_counts(&c));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	EXPECT_EQ(0, c.block) TH_LOG("probing blocked DMA %d times", c.block);
+	EXPECT_EQ(0, c.prepare);
+	EXPECT_EQ(0, prt_disk_io(d->disk));
+}
+
+/* Its own fixture: the harness runs fixtures in order, this one last. */
+FIXTURE(busy) {
+	struct prt_dev d;
+};
+
+FIXTURE_SETUP(busy)
+{
+	prt_dev_setup(_metadata, &self->d, PRT_ATS_VENDOR, PRT_ATS_DEVICE);
+}
+
+FIXTURE_TEARDOWN(busy)
+{
+	prt_dev_teardown(&self->d);
+}
+
+TEST_F(busy, probe_default_does_not_block)
+{
+	prt_probe_under_io(_metadata, &self->d, "default");
+}
+
+TEST_F(busy, probe_device_specific_does_not_block)
+{
+	ASSERT_EQ(0, prt_ctl("ids", "8086:10ed"));
+	prt_probe_under_io(_metadata, &self->d, "device_specific");
 }
 
 TEST_HARNESS_MAIN
