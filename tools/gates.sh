@@ -15,14 +15,15 @@ say() { echo "$1 $2" >>"$items"; echo "$1 $2"; }
 
 scratch=$OUT/build/scratch
 trap 'git -C "$SRC" checkout -q -f "$BRANCH"' EXIT
-patches=$(grep -v '^#' "$SERIES/series" | grep . || true)
+sdir=$(cd "$top" && realpath "$SERIES")
+patches=$(grep -v '^#' "$sdir/series" | grep . || true)
 commits=$(git -C "$SRC" rev-list --reverse "$BASE..$BRANCH")
 
 # 1. checkpatch --strict on every patch. The base tree carries no upstream
 # history, so commit ids in Fixes: tags cannot be looked up here.
 for p in $patches; do
 	out=$(cd "$SRC" && perl scripts/checkpatch.pl --strict --quiet \
-		--ignore UNKNOWN_COMMIT_ID "$top/$SERIES/$p" 2>&1 || true)
+		--ignore UNKNOWN_COMMIT_ID "$sdir/$p" 2>&1 || true)
 	if [ -z "$out" ]; then
 		say ok "checkpatch: $p"
 	else
