@@ -25,7 +25,7 @@ SELFTESTS := $(OUT)/selftests
 export KSRC BASE BRANCH SERIES O O_BASE SRC OUT
 
 .PHONY: all deps tree apply export kernel base-kernel selftests vm-base \
-	vm-patched test check gates mutants gates-selftest clean
+	vm-patched test check gates mutants gates-selftest kcsan clean
 
 all: test
 
@@ -91,6 +91,13 @@ check:
 gates-selftest: base-kernel
 	@$(STAGE) gates-selftest tools/gates-selftest.sh
 	@git -C $(SRC) checkout -q $(BRANCH)
+
+# The patched kernel and the suite once more, under KCSAN.
+kcsan: apply selftests
+	@$(STAGE) build-kcsan tools/build-kernel.sh $(SRC) $(OUT)/build/kcsan \
+		tools/kconfig/kcsan.config
+	@$(STAGE) vm-kcsan tools/run-suite.sh $(OUT)/build/kcsan $(OUT)/vm/kcsan $(SELFTESTS)
+	@REPORT_JSON=$(OUT)/kcsan.json tools/report.py test $(EXPECT) $(OUT)/vm/kcsan
 
 clean:
 	rm -rf $(OUT)
