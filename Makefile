@@ -18,14 +18,14 @@ SERIES	?= patches
 O	?= $(OUT)/build/patched
 O_BASE	?= $(OUT)/build/base
 SRC	:= $(CACHE)/src/linux
-EXPECT	:= tools/tests.expect
 STAGE	:= tools/stage.sh
 SELFTESTS := $(OUT)/selftests
 
 export KSRC BASE BRANCH SERIES O O_BASE SRC OUT
 
 .PHONY: all deps tree apply export kernel base-kernel selftests vm-base \
-	vm-patched test check gates mutants gates-selftest kcsan clean
+	vm-patched test check gates mutants gates-selftest report-selftest \
+	kcsan clean
 
 all: test
 
@@ -54,13 +54,16 @@ base-kernel: apply
 	@git -C $(SRC) checkout -q --detach $(BASE)
 	@$(STAGE) build-base tools/build-kernel.sh $(SRC) $(O_BASE)
 
+SELFTEST_DIRS := $(wildcard tools/testing/selftests/*/)
+
 selftests: tree
 	@mkdir -p $(SELFTESTS)
-	@$(STAGE) selftests $(MAKE) -s -C tools/testing/selftests/pci_reset \
-		O=$(SELFTESTS) KSRC=$(KSRC)
+	@$(STAGE) selftests sh -c 'for d in $(SELFTEST_DIRS); do \
+		$(MAKE) -s -C $$d O=$(SELFTESTS) KSRC=$(KSRC) || exit; done'
 
-# The module is built against the tree as checked out, so each VM run
-# follows the build of its kernel.
+# The modules are built against the tree as checked out, so each VM run
+# follows the build of its kernel. tools/testsets.py plans the boots from
+# the .expect file beside each test set.
 vm-base: base-kernel selftests
 	@$(STAGE) vm-base tools/run-suite.sh $(O_BASE) $(OUT)/vm/base $(SELFTESTS)
 
@@ -69,7 +72,7 @@ vm-patched: kernel selftests
 
 # The main job: the patched kernel, the module and the suite in the VM.
 test: vm-patched
-	@REPORT_JSON=$(OUT)/test.json tools/report.py test $(EXPECT) $(OUT)/vm/patched
+	@REPORT_JSON=$(OUT)/test.json tools/report.py test $(OUT)/vm/patched
 
 gates: base-kernel
 	@$(STAGE) gates tools/gates.sh $(OUT)/gates.txt
@@ -83,21 +86,28 @@ check:
 	@$(MAKE) -s vm-patched
 	@$(STAGE) gates tools/gates.sh $(OUT)/gates.txt || true
 	@$(STAGE) mutants tools/mutants.sh $(OUT)/mutants.txt || true
+	@$(STAGE) report-selftest tools/report-selftest.sh $(OUT)/report-selftest.txt || true
 	@git -C $(SRC) checkout -q $(BRANCH)
-	@REPORT_JSON=$(OUT)/check.json tools/report.py check $(EXPECT) \
-		$(OUT)/vm/base $(OUT)/vm/patched $(OUT)/gates.txt $(OUT)/mutants.txt
+	@REPORT_JSON=$(OUT)/check.json tools/report.py check \
+		$(OUT)/vm/base $(OUT)/vm/patched $(OUT)/gates.txt $(OUT)/mutants.txt \
+		$(OUT)/report-selftest.txt
 
 # The gates must reject the deliberately bad sample series.
 gates-selftest: base-kernel
 	@$(STAGE) gates-selftest tools/gates-selftest.sh
 	@git -C $(SRC) checkout -q $(BRANCH)
 
+# The report's golden tests, and a broken report that they must catch.
+report-selftest:
+	@mkdir -p $(OUT)
+	@$(STAGE) report-selftest tools/report-selftest.sh $(OUT)/report-selftest.txt
+
 # The patched kernel and the suite once more, under KCSAN.
 kcsan: apply selftests
 	@$(STAGE) build-kcsan tools/build-kernel.sh $(SRC) $(OUT)/build/kcsan \
 		tools/kconfig/kcsan.config
 	@$(STAGE) vm-kcsan tools/run-suite.sh $(OUT)/build/kcsan $(OUT)/vm/kcsan $(SELFTESTS)
-	@REPORT_JSON=$(OUT)/kcsan.json tools/report.py test $(EXPECT) $(OUT)/vm/kcsan
+	@REPORT_JSON=$(OUT)/kcsan.json tools/report.py test $(OUT)/vm/kcsan
 
 clean:
 	rm -rf $(OUT)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Interface of the pci_reset_test module, shared with the user-space tests.
+ * Interface of the pci_reset_test modules, shared with the user-space tests.
  *
- * The module exposes a debugfs directory with one file per control:
+ * The hooks module exposes a debugfs directory, PRT_DEBUGFS_DIR:
  *
  *   target    "DDDD:BB:DD.F": the device every other file acts on
  *   ids       "VVVV:DDDD" to make the target look like another device,
@@ -10,9 +10,19 @@
  *   counters  read: "prepare N\ndone N\nblock N\n", calls of
  *             pci_dev_reset_iommu_prepare()/done() and blocking-domain
  *             attaches for the target; write anything to zero them
- *   inject    "SITE ERRNO [COUNT]": make the next COUNT (default 1) calls at
- *             SITE for the target return -ERRNO without running; "off"
- *             disarms. Read: "SITE ERRNO LEFT HITS".
+ *   fail_SITE one fault attribute per injection site, for the target
+ *             (Documentation/fault-injection/fault-injection.rst:
+ *             probability, interval, times, task-filter, verbose), plus
+ *             "errno": the positive error the failed call returns
+ *
+ * Each helper driver has a directory PRT_DEBUGFS_DIR/<driver>/:
+ *
+ *   stall     names of the callbacks (PRT_CB_*) that park when entered,
+ *             space-separated; "none" parks nothing
+ *   entered   read: "<callback> <parked> <calls>" per callback: how many
+ *             are parked right now, and how many ran since the module
+ *             was loaded
+ *   release   write anything: wake every parked callback and stop parking
  */
 #ifndef PCI_RESET_TEST_H
 #define PCI_RESET_TEST_H
@@ -20,11 +30,22 @@
 #define PRT_DEBUGFS_DIR		"/sys/kernel/debug/pci_reset_test"
 
 /* pci_dev_reset_iommu_prepare(), whoever calls it. */
-#define PRT_SITE_PREPARE	"prepare"
+#define PRT_FAIL_PREPARE	"fail_prepare"
 /* pci_dev_reset_iommu_prepare() called from pcie_flr(). */
-#define PRT_SITE_FLR_PREPARE	"flr_prepare"
+#define PRT_FAIL_FLR_PREPARE	"fail_flr_prepare"
 /* pci_dev_wait() called from pcie_flr(): an FLR that never completes. */
-#define PRT_SITE_FLR_WAIT	"flr_wait"
+#define PRT_FAIL_FLR_WAIT	"fail_flr_wait"
+
+/* Helper drivers, bound through driver_override. */
+#define PRT_DRV_SRIOV_PF	"prt_sriov_pf"	/* enables VFs in probe */
+#define PRT_DRV_VF		"prt_vf"
+
+/* Callbacks a helper driver can park in. */
+#define PRT_CB_PROBE		"probe"
+#define PRT_CB_REMOVE		"remove"
+#define PRT_CB_SRIOV_CONFIGURE	"sriov_configure"
+#define PRT_CB_RESET_PREPARE	"reset_prepare"
+#define PRT_CB_RESET_DONE	"reset_done"
 
 /* Emulated devices of the test VM (tools/vm). */
 #define PRT_ATS_VENDOR		0x1af4	/* virtio-blk-pci, ats=on */

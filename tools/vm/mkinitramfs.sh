@@ -1,6 +1,7 @@
 #!/bin/sh
-# Pack busybox, the guest init, the test modules (*.ko) and the test
-# programs into a gzip'ed initramfs, with the kernel's gen_init_cpio.
+# Pack busybox, the guest init, the test modules (*.ko), the index of
+# declared test ids (a file named "index") and the test programs into a
+# gzip'ed initramfs, with the kernel's gen_init_cpio.
 #
 # Usage: mkinitramfs.sh <kernel build dir> <output> <file>...
 set -eu
@@ -22,6 +23,7 @@ busybox=${BUSYBOX:-/bin/busybox}
 	for f; do
 		case $f in
 		*.ko) echo "file /lib/modules/$(basename "$f") $(realpath "$f") 0644 0 0" ;;
+		*/index) echo "file /index $(realpath "$f") 0644 0 0" ;;
 		*) echo "file /tests/$(basename "$f") $(realpath "$f") 0755 0 0" ;;
 		esac
 	done

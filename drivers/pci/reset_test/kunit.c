@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suites run when pci_reset_test is loaded in the test VM: the
- * environment the other tests rely on, and nesting of IOMMU reset
- * preparation.
+ * KUnit suites of the test VM, a module of their own so that loading the
+ * hooks does not run them: the environment the other tests rely on, and
+ * nesting of IOMMU reset preparation.
  */
 #include <kunit/test.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/pci-ats.h>
 
@@ -65,6 +66,12 @@ static struct kunit_suite prt_env_suite = {
  * Nested prepare/done, as a device-specific reset does it around pcie_flr():
  * only the outermost call blocks and only the outermost done unblocks.
  */
+static void prt_untarget(void *pdev)
+{
+	prt_set_target(NULL);
+	pci_dev_put(pdev);
+}
+
 static void prt_iommu_prepare_nests(struct kunit *test)
 {
 	struct pci_dev *pdev = prt_find_ats_dev();
@@ -72,8 +79,10 @@ static void prt_iommu_prepare_nests(struct kunit *test)
 	struct prt_counts c;
 	int outer, inner;
 
-	KUNIT_ASSERT_NOT_NULL(test, pdev);
+	if (!pdev)
+		kunit_skip(test, "no device with ATS behind an IOMMU");
 	prt_set_target(pdev);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, prt_untarget, pdev));
 	domain = iommu_get_domain_for_dev(&pdev->dev);
 
 	device_lock(&pdev->dev);
@@ -96,9 +105,6 @@ static void prt_iommu_prepare_nests(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.prepare, 2);
 	KUNIT_EXPECT_EQ(test, c.done, 2);
 	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&pdev->dev), domain);
-
-	prt_set_target(NULL);
-	pci_dev_put(pdev);
 }
 
 static struct kunit_case prt_nest_cases[] = {
@@ -112,3 +118,7 @@ static struct kunit_suite prt_nest_suite = {
 };
 
 kunit_test_suites(&prt_env_suite, &prt_nest_suite);
+
+MODULE_IMPORT_NS("PCI_RESET_TEST");
+MODULE_DESCRIPTION("KUnit tests of IOMMU reset preparation in the test VM");
+MODULE_LICENSE("GPL");

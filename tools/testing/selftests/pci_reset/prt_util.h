@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <signal.h>
 
-#include "../../../../include/pci_reset_test.h"
+#include <pci_reset_test.h>
 
 #define PCI_DEVICES "/sys/bus/pci/devices"
 
@@ -125,16 +125,42 @@ static inline int prt_counts(struct prt_counts *c)
 	return 0;
 }
 
-/* How often the armed failure fired. */
-static inline int prt_inject_hits(void)
+static inline int prt_fail_write(const char *site, const char *attr, long val)
 {
-	char buf[96], site[24];
-	int err, left, hits;
+	char path[PATH_MAX], buf[24];
 
-	if (prt_read(PRT_DEBUGFS_DIR "/inject", buf, sizeof(buf)) ||
-	    sscanf(buf, "%23s %d %d %d", site, &err, &left, &hits) != 4)
+	snprintf(path, sizeof(path), PRT_DEBUGFS_DIR "/%s/%s", site, attr);
+	snprintf(buf, sizeof(buf), "%ld", val);
+	return prt_write(path, buf);
+}
+
+/*
+ * Make the next @times calls at fault-injection @site fail with -@err
+ * (fault attribute semantics: probability 100, every call, any task).
+ */
+static inline int prt_fail_arm(const char *site, int err, int times)
+{
+	return prt_fail_write(site, "errno", err) ?:
+	       prt_fail_write(site, "verbose", 1) ?:
+	       prt_fail_write(site, "interval", 1) ?:
+	       prt_fail_write(site, "times", times) ?:
+	       prt_fail_write(site, "probability", 100);
+}
+
+static inline int prt_fail_disarm(const char *site)
+{
+	return prt_fail_write(site, "probability", 0);
+}
+
+/* Failures still to come at @site: 0 once every armed one fired. */
+static inline int prt_fail_left(const char *site)
+{
+	char path[PATH_MAX], buf[24];
+
+	snprintf(path, sizeof(path), PRT_DEBUGFS_DIR "/%s/times", site);
+	if (prt_read(path, buf, sizeof(buf)))
 		return -1;
-	return hits;
+	return atoi(buf);
 }
 
 /* The block device (e.g. "vda", "nvme0n1") whose parents include @bdf. */

@@ -25,14 +25,18 @@ static void prt_dev_setup(struct __test_metadata *_metadata, struct prt_dev *d,
 	ASSERT_EQ(0, prt_find_disk(d->bdf, d->disk, sizeof(d->disk)))
 		TH_LOG("%s has no disk", d->bdf);
 	ASSERT_EQ(0, prt_ctl("target", d->bdf));
-	ASSERT_EQ(0, prt_ctl("inject", "off"));
+	ASSERT_EQ(0, prt_fail_disarm(PRT_FAIL_PREPARE));
+	ASSERT_EQ(0, prt_fail_disarm(PRT_FAIL_FLR_PREPARE));
+	ASSERT_EQ(0, prt_fail_disarm(PRT_FAIL_FLR_WAIT));
 	ASSERT_EQ(0, prt_ctl("counters", "0"));
 	d->ats = vendor == PRT_ATS_VENDOR;
 }
 
 static void prt_dev_teardown(struct prt_dev *d)
 {
-	prt_ctl("inject", "off");
+	prt_fail_disarm(PRT_FAIL_PREPARE);
+	prt_fail_disarm(PRT_FAIL_FLR_PREPARE);
+	prt_fail_disarm(PRT_FAIL_FLR_WAIT);
 	prt_ctl("ids", "restore");
 	prt_dev_write(d->bdf, "reset_method", "default");
 }
@@ -109,7 +113,7 @@ TEST_F(ats, probe_keeps_methods_when_prepare_fails)
 	ASSERT_EQ(0, prt_ctl("ids", "8086:10ed"));
 	ASSERT_EQ(0, prt_dev_write(self->d.bdf, "reset_method", "default"));
 	ASSERT_EQ(0, prt_dev_read(self->d.bdf, "reset_method", before, sizeof(before)));
-	ASSERT_EQ(0, prt_ctl("inject", PRT_SITE_PREPARE " 5"));
+	ASSERT_EQ(0, prt_fail_arm(PRT_FAIL_PREPARE, EIO, 5));
 	EXPECT_EQ(0, prt_dev_write(self->d.bdf, "reset_method", "default"));
 	ASSERT_EQ(0, prt_dev_read(self->d.bdf, "reset_method", after, sizeof(after)));
 	EXPECT_STREQ(before, after);
@@ -157,22 +161,19 @@ FIXTURE_TEARDOWN(quirk)
 static void prt_reset_fails(struct __test_metadata *_metadata, struct prt_dev *d,
 			    const char *site, int err)
 {
-	char arm[48];
-
-	snprintf(arm, sizeof(arm), "%s %d", site, err);
-	ASSERT_EQ(0, prt_ctl("inject", arm));
+	ASSERT_EQ(0, prt_fail_arm(site, err, 1));
 	EXPECT_EQ(-err, prt_dev_write(d->bdf, "reset", "1"))
 		TH_LOG("a reset whose FLR failed was reported as %s",
 		       "done or with another error");
-	ASSERT_EQ(1, prt_inject_hits()) TH_LOG("the failure was not injected");
-	ASSERT_EQ(0, prt_ctl("inject", "off"));
+	ASSERT_EQ(0, prt_fail_left(site)) TH_LOG("the failure was not injected");
+	ASSERT_EQ(0, prt_fail_disarm(site));
 	prt_expect_healthy(_metadata, d);
 }
 
 /* The IOMMU could not be prepared for the FLR: the FLR never ran. */
 TEST_F(quirk, flr_prepare_error_reported)
 {
-	prt_reset_fails(_metadata, &self->d, PRT_SITE_FLR_PREPARE, EIO);
+	prt_reset_fails(_metadata, &self->d, PRT_FAIL_FLR_PREPARE, EIO);
 }
 
 /*
@@ -181,7 +182,7 @@ TEST_F(quirk, flr_prepare_error_reported)
  */
 TEST_F(quirk, flr_timeout_reported)
 {
-	prt_reset_fails(_metadata, &self->d, PRT_SITE_FLR_WAIT, ENOTTY);
+	prt_reset_fails(_metadata, &self->d, PRT_FAIL_FLR_WAIT, ENOTTY);
 }
 
 /*

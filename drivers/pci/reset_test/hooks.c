@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
@@ -18,20 +19,30 @@
 #include <linux/ptrace.h>
 #include <linux/string.h>
 
-#include "../../../include/pci_reset_test.h"
+#include <pci_reset_test.h>
 #include "prt.h"
 
 #ifndef CONFIG_X86_64
 #error "failure injection returns early from x86-64 functions only"
 #endif
 
-enum prt_site { PRT_NONE, PRT_PREPARE, PRT_FLR_PREPARE, PRT_FLR_WAIT };
+/*
+ * One fault attribute per site, in the fault-injection framework: its
+ * debugfs directory gives probability, interval, times and the task filter.
+ * The error the failing call returns is the site's own "errno" file.
+ */
+struct prt_fail_site {
+	const char *name;
+	struct fault_attr attr;
+	int err;
+};
 
-static const char * const prt_site_names[] = {
-	[PRT_NONE] = "off",
-	[PRT_PREPARE] = PRT_SITE_PREPARE,
-	[PRT_FLR_PREPARE] = PRT_SITE_FLR_PREPARE,
-	[PRT_FLR_WAIT] = PRT_SITE_FLR_WAIT,
+enum { PRT_PREPARE, PRT_FLR_PREPARE, PRT_FLR_WAIT, PRT_NR_SITES };
+
+static struct prt_fail_site prt_sites[PRT_NR_SITES] = {
+	[PRT_PREPARE] = { PRT_FAIL_PREPARE, FAULT_ATTR_INITIALIZER, EIO },
+	[PRT_FLR_PREPARE] = { PRT_FAIL_FLR_PREPARE, FAULT_ATTR_INITIALIZER, EIO },
+	[PRT_FLR_WAIT] = { PRT_FAIL_FLR_WAIT, FAULT_ATTR_INITIALIZER, ENOTTY },
 };
 
 /* Written under prt_lock, read locklessly by the probe handlers. */
@@ -41,13 +52,6 @@ static u16 prt_orig_vendor, prt_orig_device;
 static bool prt_ids_changed;
 
 static atomic_t prt_prepare_calls, prt_done_calls, prt_block_calls;
-
-static struct {
-	enum prt_site site;
-	int err;
-	atomic_t left;
-	atomic_t hits;
-} prt_inject;
 
 static bool prt_is_target(struct pci_dev *pdev)
 {
@@ -74,13 +78,14 @@ static int prt_return_early(struct pt_regs *regs, int err)
 	return 1;	/* regs->ip changed: no single-step */
 }
 
-static bool prt_should_fail(enum prt_site site)
+static bool prt_should_fail(int site)
 {
-	if (READ_ONCE(prt_inject.site) != site ||
-	    atomic_dec_if_positive(&prt_inject.left) < 0)
-		return false;
-	atomic_inc(&prt_inject.hits);
-	return true;
+	return should_fail(&prt_sites[site].attr, 1);
+}
+
+static int prt_fail(struct pt_regs *regs, int site)
+{
+	return prt_return_early(regs, READ_ONCE(prt_sites[site].err));
 }
 
 static int prt_prepare_pre(struct kprobe *p, struct pt_regs *regs)
@@ -90,9 +95,10 @@ static int prt_prepare_pre(struct kprobe *p, struct pt_regs *regs)
 	if (!prt_is_target(pdev))
 		return 0;
 	atomic_inc(&prt_prepare_calls);
-	if ((prt_called_from(regs, "pcie_flr") && prt_should_fail(PRT_FLR_PREPARE)) ||
-	    prt_should_fail(PRT_PREPARE))
-		return prt_return_early(regs, prt_inject.err);
+	if (prt_called_from(regs, "pcie_flr") && prt_should_fail(PRT_FLR_PREPARE))
+		return prt_fail(regs, PRT_FLR_PREPARE);
+	if (prt_should_fail(PRT_PREPARE))
+		return prt_fail(regs, PRT_PREPARE);
 	return 0;
 }
 
@@ -109,7 +115,7 @@ static int prt_wait_pre(struct kprobe *p, struct pt_regs *regs)
 	if (prt_is_target((struct pci_dev *)regs->di) &&
 	    !strcmp((const char *)regs->si, "FLR") &&
 	    prt_should_fail(PRT_FLR_WAIT))
-		return prt_return_early(regs, prt_inject.err);
+		return prt_fail(regs, PRT_FLR_WAIT);
 	return 0;
 }
 
@@ -145,6 +151,7 @@ bool prt_can_count_blocks(void)
 {
 	return prt_registered[PRT_BLOCK_PROBE];
 }
+EXPORT_SYMBOL_NS_GPL(prt_can_count_blocks, "PCI_RESET_TEST");
 
 void prt_read_counts(struct prt_counts *c)
 {
@@ -152,6 +159,7 @@ void prt_read_counts(struct prt_counts *c)
 	c->done = atomic_read(&prt_done_calls);
 	c->block = atomic_read(&prt_block_calls);
 }
+EXPORT_SYMBOL_NS_GPL(prt_read_counts, "PCI_RESET_TEST");
 
 void prt_zero_counts(void)
 {
@@ -159,6 +167,7 @@ void prt_zero_counts(void)
 	atomic_set(&prt_done_calls, 0);
 	atomic_set(&prt_block_calls, 0);
 }
+EXPORT_SYMBOL_NS_GPL(prt_zero_counts, "PCI_RESET_TEST");
 
 static void prt_restore_ids_locked(void)
 {
@@ -184,6 +193,7 @@ void prt_set_target(struct pci_dev *pdev)
 	synchronize_rcu();
 	pci_dev_put(old);
 }
+EXPORT_SYMBOL_NS_GPL(prt_set_target, "PCI_RESET_TEST");
 
 static bool prt_match_ats(struct pci_dev *pdev)
 {
@@ -209,11 +219,13 @@ struct pci_dev *prt_find_ats_dev(void)
 {
 	return prt_find(prt_match_ats);
 }
+EXPORT_SYMBOL_NS_GPL(prt_find_ats_dev, "PCI_RESET_TEST");
 
 struct pci_dev *prt_find_sriov_pf(void)
 {
 	return prt_find(prt_match_sriov_pf);
 }
+EXPORT_SYMBOL_NS_GPL(prt_find_sriov_pf, "PCI_RESET_TEST");
 
 static ssize_t prt_user_line(const char __user *ubuf, size_t len, char *buf, size_t size)
 {
@@ -307,47 +319,21 @@ static ssize_t counters_write(struct file *f, const char __user *ubuf, size_t le
 	return len;
 }
 
-static ssize_t inject_write(struct file *f, const char __user *ubuf, size_t len, loff_t *pos)
+static int prt_errno_get(void *data, u64 *val)
 {
-	char buf[64], name[24];
-	int site, err, count = 1;
-	ssize_t ret;
-
-	ret = prt_user_line(ubuf, len, buf, sizeof(buf));
-	if (ret < 0)
-		return ret;
-
-	if (!strcmp(buf, "off")) {
-		WRITE_ONCE(prt_inject.site, PRT_NONE);
-		return len;
-	}
-	if (sscanf(buf, "%23s %d %d", name, &err, &count) < 2 ||
-	    err <= 0 || err >= MAX_ERRNO || count <= 0)
-		return -EINVAL;
-	site = match_string(prt_site_names, ARRAY_SIZE(prt_site_names), name);
-	if (site <= PRT_NONE)
-		return -EINVAL;
-
-	mutex_lock(&prt_lock);
-	WRITE_ONCE(prt_inject.site, PRT_NONE);
-	prt_inject.err = err;
-	atomic_set(&prt_inject.left, count);
-	atomic_set(&prt_inject.hits, 0);
-	WRITE_ONCE(prt_inject.site, site);
-	mutex_unlock(&prt_lock);
-	return len;
+	*val = READ_ONCE(*(int *)data);
+	return 0;
 }
 
-static ssize_t inject_read(struct file *f, char __user *ubuf, size_t len, loff_t *pos)
+static int prt_errno_set(void *data, u64 val)
 {
-	char buf[64];
-	int n;
-
-	n = scnprintf(buf, sizeof(buf), "%s %d %d %d\n",
-		      prt_site_names[READ_ONCE(prt_inject.site)], prt_inject.err,
-		      atomic_read(&prt_inject.left), atomic_read(&prt_inject.hits));
-	return simple_read_from_buffer(ubuf, len, pos, buf, n);
+	if (!val || val >= MAX_ERRNO)
+		return -EINVAL;
+	WRITE_ONCE(*(int *)data, val);
+	return 0;
 }
+
+DEFINE_DEBUGFS_ATTRIBUTE(prt_errno_fops, prt_errno_get, prt_errno_set, "%llu\n");
 
 static const struct file_operations prt_target_fops = {
 	.read = target_read, .write = target_write, .llseek = default_llseek,
@@ -359,10 +345,6 @@ static const struct file_operations prt_ids_fops = {
 
 static const struct file_operations prt_counters_fops = {
 	.read = counters_read, .write = counters_write, .llseek = default_llseek,
-};
-
-static const struct file_operations prt_inject_fops = {
-	.read = inject_read, .write = inject_write, .llseek = default_llseek,
 };
 
 static struct dentry *prt_dir;
@@ -395,15 +377,29 @@ static int __init prt_init(void)
 	debugfs_create_file("target", 0600, prt_dir, NULL, &prt_target_fops);
 	debugfs_create_file("ids", 0200, prt_dir, NULL, &prt_ids_fops);
 	debugfs_create_file("counters", 0600, prt_dir, NULL, &prt_counters_fops);
-	debugfs_create_file("inject", 0600, prt_dir, NULL, &prt_inject_fops);
+	for (i = 0; i < PRT_NR_SITES; i++) {
+		struct prt_fail_site *site = &prt_sites[i];
+		struct dentry *dir;
+
+		dir = fault_create_debugfs_attr(site->name, prt_dir, &site->attr);
+		if (IS_ERR(dir)) {
+			ret = PTR_ERR(dir);
+			goto err_debugfs;
+		}
+		debugfs_create_file_unsafe("errno", 0600, dir, &site->err, &prt_errno_fops);
+	}
 	return 0;
+
+err_debugfs:
+	debugfs_remove_recursive(prt_dir);
+	prt_unregister();
+	return ret;
 }
 
 static void __exit prt_exit(void)
 {
-	debugfs_remove_recursive(prt_dir);
-	WRITE_ONCE(prt_inject.site, PRT_NONE);
 	prt_unregister();
+	debugfs_remove_recursive(prt_dir);
 	prt_set_target(NULL);
 }
 
