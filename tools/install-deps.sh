@@ -3,8 +3,10 @@
 # from Debian's registry only.
 set -eu
 
+# uuid-dev: libuuid.a, linked by the kernel's VFIO selftest library.
 pkgs="build-essential flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils
-zstd ccache sparse coccinelle qemu-system-x86 busybox-static python3 git perl"
+zstd ccache sparse coccinelle qemu-system-x86 busybox-static python3 git perl
+uuid-dev"
 
 missing=
 for p in $pkgs; do
