@@ -1,32 +1,59 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Read test VM logs, compare them with the declared expectations, print a
-table and a JSON summary.
+"""Read the test VM runs of a kernel, compare them with the expectations
+of tools/testsets.py, print a table and a JSON summary.
 
-  report.py test   EXPECT RUNDIR              one kernel: every test must pass
-  report.py check  EXPECT BASEDIR PATCHEDDIR [ITEMS...]
-                                              before/after; ITEMS files hold
-                                              "ok|FAIL <name> [detail]" lines
-                                              from the gates and mutants
-  report.py caught EXPECT RUNDIR [MUST...]    exit 0 if this run fails: every
-                                              MUST test fails ("splat": a
-                                              splat is reported), or, with
-                                              no MUST, anything fails
+  report.py test   RUNDIR                   one kernel: every declared test
+                                            passes, no boot has a kernel
+                                            splat, every boot finished
+  report.py check  BASEDIR PATCHEDDIR [ITEMS...]
+                                            before/after; ITEMS files hold
+                                            "ok|FAIL <name>" lines from the
+                                            gates and mutants
+  report.py caught RUNDIR [MUST...]         exit 0 if this run fails: every
+                                            MUST test fails ("splat": a boot
+                                            has a splat), or, with no MUST,
+                                            anything fails
 
-EXPECT lists every test as "<id> pass|fail": its result on the base kernel.
-"fail" marks a test that detects a bug a patch fixes; such a test passing on
-base has no teeth and fails the check.
+A run directory holds the file "boots" (one "<boot> <hotplug> <glob> ..."
+line per planned boot) and a directory per boot with console.log,
+results.log and vm-status. test and check end with "N passed, N failed" and
+write the JSON summary to $REPORT_JSON if set. Exit 1 if anything failed,
+2 if the expectations are invalid.
 """
+import fnmatch
 import json
 import os
 import re
 import sys
 
-SPLAT = re.compile(
-    r'(WARNING: |BUG: |Oops|Kernel panic|kernel BUG at|general protection fault'
-    r'|INFO: task \S+ blocked for more than|UBSAN: |KCSAN: '
-    r'|INFO: (possible|inconsistent) .*lock|DMAR: .*fault)')
-RESULT = re.compile(r'^(\s*)(ok|not ok) \d+ (\S+)(.*)$')
+import testsets
+
+# Kernel splats, by kind; the first pattern that matches a line names it.
+# Lockdep reports start with "WARNING:" too, so they come before warn.
+SPLATS = [(kind, re.compile(pattern)) for kind, pattern in (
+    ('lockdep', r'WARNING: (possible circular locking|possible recursive locking'
+                r'|inconsistent lock state|possible irq lock inversion'
+                r'|\S+-safe -> \S+-unsafe lock order|Nested lock was not taken'
+                r'|bad unlock balance|held lock freed|\S+ still has locks held'
+                r'|lock held when returning|suspicious RCU usage)'
+                r'|INFO: (possible|inconsistent) .*lock'),
+    ('hung_task', r'INFO: task .* blocked.* for more than'),
+    ('kcsan', r'KCSAN: '),
+    ('ubsan', r'UBSAN: '),
+    ('warn', r'WARNING: '),
+    ('dmar', r'DMAR: .*fault'),
+    ('panic', r'Kernel panic'),
+    ('bug', r'BUG: |kernel BUG at|Oops: |general protection fault'),
+)]
+MARK = re.compile(r'prt: (running (\S+)|tests done)')
+RESULT = re.compile(r'(not ok|ok) \d+ (?:- )?([^#\s]\S*)(.*)')
+SUBTEST = re.compile(r'# Subtest: (\S+)')
+RUN = re.compile(r'#\s+RUN\s+(\S+) \.\.\.')
+EXCERPT = 20
+# A test planned in several boots takes the worst of its results. "not
+# run": its boot never started, so even on base it is no failure.
+RANK = ('not run', 'pass', 'skip', 'missing', 'fail')
 
 
 def read(path):
@@ -37,90 +64,212 @@ def read(path):
         return []
 
 
-def load_expect(path):
-    expect = {}
-    for line in read(path):
-        line = line.split('#', 1)[0].split()
-        if len(line) == 2 and line[1] in ('pass', 'fail'):
-            expect[line[0]] = line[1]
-    return expect
-
-
-def parse_results(rundir):
-    """Map test id -> pass/fail/skip from results.log (KTAP/TAP blocks)."""
-    results, block, lines = {}, None, []
-    done = False
-    for line in read(os.path.join(rundir, 'results.log')):
+def blocks(lines):
+    """(set, lines) per PRT-BEGIN; a block a crash cut short ends the log.
+    KTAP names its suites itself, so "PRT-BEGIN kunit.<suite>" is set kunit."""
+    found, block = [], None
+    for line in lines:
         if line.startswith('PRT-BEGIN '):
-            block, lines = line.split()[1], []
-        elif line.startswith('PRT-END ') and block:
-            leaves = [m for m in map(RESULT.match, lines) if m]
-            depth = max((len(m.group(1)) for m in leaves), default=0)
-            for m in leaves:
-                if len(m.group(1)) != depth:
-                    continue
-                skip = re.search(r'#\s*SKIP', m.group(4), re.I)
-                verdict = 'skip' if skip else ('pass' if m.group(2) == 'ok' else 'fail')
-                results[block + '.' + m.group(3)] = verdict
+            block = (line.split()[1].split('.')[0], [])
+            found.append(block)
+        elif line.startswith(('PRT-END ', 'PRT-DONE')):
             block = None
-        elif line == 'PRT-DONE':
-            done = True
         elif block:
-            lines.append(line)
-    return results, done
+            block[1].append(line)
+    return found
 
 
-def scan_splats(rundir):
-    """Kernel splats in console.log, each with the test that was running."""
-    splats, test = [], 'boot'
-    lines = read(os.path.join(rundir, 'console.log'))
+def tap_verdict(m):
+    return 'skip' if re.search(r'#\s*SKIP', m[3], re.I) else \
+        'pass' if m[1] == 'ok' else 'fail'
+
+
+def parse_tap(name, lines):
+    """Leaf results of one set's TAP or nested KTAP, id -> verdict, and the
+    ids the kselftest harness timed out. A leaf's id is the set, the
+    "# Subtest:" names around it and its own name."""
+    results, timeouts = {}, set()
+    subtests, running, last = [], None, 0
+    for line in lines:
+        indent, text = len(line) - len(line.lstrip()), line.strip()
+        if m := SUBTEST.fullmatch(text):
+            subtests = [s for s in subtests if s[0] < indent] + [(indent, m[1])]
+        elif m := RUN.match(text):
+            running = m[1]
+        elif text.endswith('Test terminated by timeout') and running:
+            timeouts.add(f'{name}.{running}')
+        elif m := RESULT.fullmatch(text):
+            subtests = [s for s in subtests if s[0] <= indent]
+            if last <= indent:      # no deeper results before it: a leaf
+                path = [name] + [s[1] for s in subtests] + [m[2]]
+                results['.'.join(path)] = tap_verdict(m)
+            last = indent
+    return results, timeouts
+
+
+def splat_kind(line):
+    return next((kind for kind, pattern in SPLATS if pattern.search(line)), None)
+
+
+def scan_console(lines):
+    """Kernel splats, each with the set that was running ("boot" before the
+    first); lines within one excerpt belong to one report (BUG, then Oops)."""
+    splats, during = [], 'boot'
     for i, line in enumerate(lines):
-        m = re.search(r'prt: running (\S+)', line)
-        if m:
-            test = m.group(1)
-        elif SPLAT.search(line):
-            splats.append({'test': test, 'line': line.strip(),
-                           'excerpt': '\n'.join(lines[i:i + 20])})
+        if m := MARK.search(line):
+            during = m[2] or 'shutdown'
+            continue
+        kind = splat_kind(line)
+        if not kind:
+            continue
+        last = splats[-1] if splats else None
+        if last and last['during'] == during and i < last['at'] + EXCERPT:
+            last['kinds'] += [kind] if kind not in last['kinds'] else []
+            continue
+        excerpt = '\n'.join(s.rstrip() for s in lines[i:i + EXCERPT])
+        splats.append({'during': during, 'kinds': [kind], 'line': line.strip(),
+                       'at': i, 'excerpt': excerpt})
     return splats
 
 
-def vm_status(rundir):
-    lines = read(os.path.join(rundir, 'vm-status'))
-    return lines[0] if lines else 'not run'
-
-
-def run_summary(rundir):
-    results, done = parse_results(rundir)
-    splats, vm = scan_splats(rundir), vm_status(rundir)
+def load_boot(rundir, name, hotplug, glob):
+    path = os.path.join(rundir, name)
+    log = read(os.path.join(path, 'results.log'))
+    results, timeouts = {}, set()
+    for set_name, lines in blocks(log):
+        r, t = parse_tap(set_name, lines)
+        results.update(r)
+        timeouts |= t
+    vm = (read(os.path.join(path, 'vm-status')) or ['no vm-status'])[0]
+    splats = scan_console(read(os.path.join(path, 'console.log')))
     if vm.startswith('killed'):
-        # A guest that cannot power off is stuck on something: a hang.
-        splats.append({'test': 'shutdown', 'line': f'guest {vm}', 'excerpt': ''})
-    return {'results': results, 'complete': done, 'vm': vm, 'splats': splats}
+        # A guest that had to be killed hung: a splat of the whole boot.
+        splats.append({'during': 'vm', 'kinds': ['timeout'], 'line': f'guest {vm}',
+                       'at': None, 'excerpt': f'guest {vm}'})
+    return {'name': name, 'hotplug': hotplug, 'glob': glob,
+            'present': os.path.isdir(path), 'vm': vm, 'results': results,
+            'timeouts': sorted(timeouts), 'splats': splats,
+            'done': any(line.strip() == 'PRT-DONE' for line in log)}
 
 
-def print_splats(name, run):
-    if not run['complete']:
-        print(f'{name}: guest did not finish its tests ({run["vm"]})')
-    for s in run['splats']:
-        print(f'--- {name}: kernel splat during {s["test"]}: {s["line"]}')
+def load_run(rundir):
+    plan = [line.split() for line in read(os.path.join(rundir, 'boots'))]
+    boots = [load_boot(rundir, *words[:3]) for words in plan if len(words) >= 3]
+    return {'dir': rundir, 'planned': os.path.exists(os.path.join(rundir, 'boots')),
+            'boots': boots}
+
+
+def runs(boot, tid):
+    return any(fnmatch.fnmatchcase(tid, g) for g in boot['glob'].split(','))
+
+
+def boot_kinds(boot, test, result):
+    """Failure kinds a boot shows for a test: all of a boot of its own,
+    those while its set ran in a boot of the set."""
+    kinds = set()
+    if test.id in boot['timeouts'] or (result == 'missing' and boot['vm'].startswith('killed')):
+        kinds.add('timeout')
+    for s in boot['splats']:
+        if boot['name'] == test.id or s['during'] == test.set:
+            kinds.update(s['kinds'])
+    return kinds
+
+
+def outcome(run, test):
+    """(result, failure kinds) of a declared test in a run."""
+    result, kinds = 'not run', set()
+    for boot in (b for b in run['boots'] if runs(b, test.id)):
+        r = boot['results'].get(test.id, 'missing') if boot['present'] else 'not run'
+        result = max(result, r, key=RANK.index)
+        kinds |= boot_kinds(boot, test, r)
+    return result, sorted(kinds)
+
+
+def cell(result, kinds):
+    return f'{result}:{",".join(kinds)}' if kinds and result in ('fail', 'missing') else result
+
+
+def undeclared(run, tests):
+    return {t for b in run['boots'] for t in b['results']} - set(tests)
+
+
+def result_of(run, tid):
+    """The result of an undeclared test, whichever boot ran it."""
+    found = [b['results'][tid] for b in run['boots'] if tid in b['results']]
+    return max(found, key=RANK.index) if found else 'missing'
+
+
+def why_incomplete(boot):
+    if not boot['present']:
+        return 'no boot directory'
+    if boot['vm'] != 'exit 0':
+        return boot['vm']
+    return None if boot['done'] else 'the guest did not finish its tests'
+
+
+def incomplete(run):
+    """What did not run to its end: "boot <name>: <why>" lines."""
+    if not run['planned']:
+        return [f'{run["dir"]}/boots is missing: nothing ran']
+    found = [(b['name'], why_incomplete(b)) for b in run['boots']]
+    return [f'boot {name}: {why}' for name, why in found if why]
+
+
+def splats(run):
+    return [(b['name'], s) for b in run['boots'] for s in b['splats']]
+
+
+def print_table(rows):
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print('  '.join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]))
+
+
+def print_problems(kernel, run):
+    for what in incomplete(run):
+        print(f'{kernel}: incomplete: {what}')
+    for boot, s in splats(run):
+        print(f'--- {kernel}: {",".join(s["kinds"])} in boot {boot}, during {s["during"]}:')
         print(s['excerpt'])
         print('---')
 
 
-def cmd_test(expect, rundir):
-    run = run_summary(rundir)
-    items = []
-    print(f'{"test":<72} result')
-    for t in sorted(expect):
-        r = run['results'].get(t, 'missing')
-        print(f'{t:<72} {r}')
-        items.append((t, r == 'pass'))
-    for t in sorted(set(run['results']) - set(expect)):
-        print(f'{t:<72} {run["results"][t]} (undeclared in {sys.argv[2]})')
-        items.append((t, False))
-    print_splats('kernel', run)
-    items.append(('no kernel splats', not run['splats'] and run['complete']))
+def clean_items(kernel, run):
+    return [(f'{kernel}: no kernel splats', not splats(run)),
+            (f'{kernel}: every boot complete', not incomplete(run))]
+
+
+def cmd_test(tests, rundir):
+    run = load_run(rundir)
+    rows, items = [('test', 'result', 'verdict')], []
+    for tid in sorted(tests):
+        result, kinds = outcome(run, tests[tid])
+        rows.append((tid, cell(result, kinds), 'ok' if result == 'pass' else 'FAIL'))
+        items.append((tid, result == 'pass'))
+    for tid in sorted(undeclared(run, tests)):
+        rows.append((tid, result_of(run, tid), 'undeclared'))
+        items.append((f'{tid}: undeclared', False))
+    print_table(rows)
+    print_problems('kernel', run)
+    items += clean_items('kernel', run)
     return items, {'run': run}
+
+
+def check_verdict(test, base, patched):
+    (b, kinds), (p, _) = base, patched
+    if p not in ('pass', 'skip'):
+        return 'fails on patched'
+    if 'skip' in (b, p):
+        return 'skipped'
+    if b == 'not run':
+        return 'not run on base'
+    if test.base == 'pass':
+        return 'ok' if b == 'pass' else 'regression: fails on base'
+    if b == 'pass':
+        return 'no teeth: passes on base'
+    if test.kind and test.kind not in kinds:
+        return f'wrong kind: expected {test.kind}, saw {",".join(kinds) or "none"}'
+    return 'ok'
 
 
 def load_items(paths):
@@ -136,74 +285,104 @@ def load_items(paths):
     return items
 
 
-def cmd_check(expect, basedir, patcheddir, extra):
-    base, patched = run_summary(basedir), run_summary(patcheddir)
-    items, rows = [], []
-    print(f'{"test":<66} {"base":<8} {"patched":<8} expect-base  verdict')
-    for t in sorted(set(expect) | set(base['results']) | set(patched['results'])):
-        b = base['results'].get(t, 'missing')
-        p = patched['results'].get(t, 'missing')
-        e = expect.get(t)
-        if e is None:
-            ok, why = False, 'undeclared'
-        elif p != 'pass':
-            ok, why = False, 'fails on patched'
-        elif b != e:
-            ok, why = False, 'no teeth: passes on base' if e == 'fail' else 'regression: fails on base'
-        else:
-            ok, why = True, 'ok'
-        print(f'{t:<66} {b:<8} {p:<8} {e or "?":<12} {why}')
-        rows.append({'test': t, 'base': b, 'patched': p, 'expect_base': e, 'ok': ok})
-        items.append((t, ok))
+def check_rows(tests, base, patched):
+    rows, data = [], []
+    for tid in sorted(tests):
+        test = tests[tid]
+        b, p = outcome(base, test), outcome(patched, test)
+        why = check_verdict(test, b, p)
+        patch = test.patch.split('-')[0] if test.patch else '-'
+        rows.append((tid, cell(*b), cell(*p), test.expect(), patch, why))
+        data.append({'test': tid, 'base': b[0], 'base_kinds': b[1], 'patched': p[0],
+                     'expect_base': test.expect(), 'fixed_by': test.patch,
+                     'verdict': why, 'ok': why == 'ok'})
+    for tid in sorted(undeclared(base, tests) | undeclared(patched, tests)):
+        b, p = result_of(base, tid), result_of(patched, tid)
+        rows.append((tid, b, p, '-', '-', 'undeclared'))
+        data.append({'test': tid, 'base': b, 'patched': p,
+                     'verdict': 'undeclared', 'ok': False})
+    return rows, data
+
+
+def count(n, what):
+    return f'{n or "no"} {what}{"s" * (n != 1)}'
+
+
+def summary(kernel, run):
+    bad = len(incomplete(run))
+    return (f'{kernel}: {count(len(run["boots"]), "boot")}, '
+            f'{count(len(splats(run)), "kernel splat")}, '
+            f'{f"{bad} incomplete" if bad else "all complete"}')
+
+
+def cmd_check(tests, basedir, patcheddir, extra):
+    base, patched = load_run(basedir), load_run(patcheddir)
+    rows, data = check_rows(tests, base, patched)
+    print_table([('test', 'base', 'patched', 'expect-base', 'fixed-by', 'verdict')] + rows)
+    items = [(d['test'], d['ok']) for d in data]
     print()
-    for name, run in (('base', base), ('patched', patched)):
-        print(f'{name}: {len(run["splats"])} kernel splats, vm {run["vm"]}, '
-              f'{"complete" if run["complete"] else "INCOMPLETE"}')
-    print_splats('patched', patched)
-    items.append(('patched: no kernel splats', not patched['splats'] and patched['complete']))
+    print(summary('base', base))
+    print(summary('patched', patched))
+    print_problems('patched', patched)
+    items += clean_items('patched', patched)
     gates = load_items(extra)
     if gates:
         print()
-        for name, ok in gates:
-            print(f'{"ok  " if ok else "FAIL"} {name}')
-    items += gates
-    return items, {'tests': rows, 'base': base, 'patched': patched}
+    for name, ok in gates:
+        print(f'{"ok  " if ok else "FAIL"} {name}')
+    return items + gates, {'tests': data, 'base': base, 'patched': patched}
 
 
-def cmd_caught(expect, rundir, must):
-    run = run_summary(rundir)
-    failed = [t for t in expect if run['results'].get(t) != 'pass']
+def cmd_caught(tests, rundir, must):
+    run = load_run(rundir)
+    outcomes = {t: outcome(run, tests[t]) for t in sorted(tests)}
+    failed = [t for t, o in outcomes.items() if o[0] not in ('pass', 'not run')]
     for t in failed:
-        print(f'  fails: {t} ({run["results"].get(t, "missing")})')
-    for s in run['splats'][:4]:
-        print(f'  splat: {s["line"]} (during {s["test"]})')
-    if not run['complete']:
-        print(f'  incomplete ({run["vm"]})')
+        print(f'  fails: {t} ({cell(*outcomes[t])})')
+    for boot, s in splats(run)[:4]:
+        print(f'  splat: boot {boot} during {s["during"]}: {s["line"]}')
+    for what in incomplete(run):
+        print(f'  incomplete: {what}')
     if not must:
-        return bool(failed or run['splats'] or not run['complete'])
-    missed = [t for t in must if (not run['splats'] if t == 'splat' else t not in failed)]
+        return bool(failed or splats(run) or incomplete(run))
+    missed = [t for t in must if not (splats(run) if t == 'splat' else t in failed)]
     for t in missed:
-        print(f'  expected to catch it but did not: {t}')
+        why = outcomes[t][0] if t in outcomes else 'not declared'
+        print(f'  expected to catch it but did not: {t}'
+              f'{"" if t == "splat" else f" ({why})"}')
     return not missed
 
 
-def main():
-    mode, expect = sys.argv[1], load_expect(sys.argv[2])
-    if mode == 'caught':
-        sys.exit(0 if cmd_caught(expect, sys.argv[3], sys.argv[4:]) else 1)
-    if mode == 'test':
-        items, data = cmd_test(expect, sys.argv[3])
-    else:
-        items, data = cmd_check(expect, sys.argv[3], sys.argv[4], sys.argv[5:])
+def write_json(data, items):
     out = os.environ.get('REPORT_JSON')
     if out:
         data['items'] = [{'name': n, 'ok': ok} for n, ok in items]
         with open(out, 'w') as f:
             json.dump(data, f, indent=1)
+
+
+def main(argv):
+    need = {'test': 1, 'check': 2, 'caught': 1}
+    if len(argv) < 2 or argv[1] not in need or len(argv) - 2 < need[argv[1]]:
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        tests = testsets.all_tests(testsets.load())
+    except testsets.ExpectError as e:
+        print(e, file=sys.stderr)
+        return 2
+    mode, args = argv[1], argv[2:]
+    if mode == 'caught':
+        return 0 if cmd_caught(tests, args[0], args[1:]) else 1
+    if mode == 'test':
+        items, data = cmd_test(tests, args[0])
+    else:
+        items, data = cmd_check(tests, args[0], args[1], args[2:])
+    write_json(data, items)
     npass = sum(ok for _, ok in items)
     print(f'{npass} passed, {len(items) - npass} failed')
-    sys.exit(0 if npass == len(items) else 1)
+    return 0 if npass == len(items) else 1
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main(sys.argv))
