@@ -4,41 +4,90 @@
 # A guest still running after VM_TIMEOUT seconds, or VM_GRACE seconds after
 # it reported its tests done, is killed; <dir>/vm-status says which.
 #
+# The devices are those of tools/vm/topology.args. QEMU answers QMP on
+# <dir>/qmp.sock (tools/vm/qmp.py cmd <dir>/qmp.sock ...), and the guest's
+# third serial port, /dev/ttyS2, is a channel to qmp.py's broker, which
+# unplugs and replugs devices on request; its log is <dir>/host.log.
+# HOTPLUG=native boots with pciehp driving the root ports, HOTPLUG=acpi
+# (the default, q35's own) with acpiphp; the guest sees prt.hotplug=<mode>.
+# VM_APPEND is added to the kernel command line.
+#
+# QEMU runs in <dir>, and <dir>/qemu.cmdline (one argument a line) names the
+# files there relatively: a unix socket path is limited to 108 bytes, and a
+# run directory's absolute path may be longer.
+#
 # Usage: run.sh <bzImage> <initramfs> <dir>
 set -eu
 
-kernel=$1
-initrd=$2
+here=$(cd "$(dirname "$0")" && pwd)
+kernel=$(realpath "$1")
+initrd=$(realpath "$2")
 dir=$3
 timeout=${VM_TIMEOUT:-600}
 grace=${VM_GRACE:-30}
+hotplug=${HOTPLUG:-acpi}
+topology=$here/topology.args
+
+case $hotplug in
+native | acpi) ;;
+*) echo "run-vm: HOTPLUG=$hotplug: want native or acpi" >&2; exit 2 ;;
+esac
 
 mkdir -p "$dir"
-rm -f "$dir/console.log" "$dir/results.log" "$dir/vm-status"
-truncate -s 4M "$dir/vblk.img" "$dir/nvme.img"
+dir=$(realpath "$dir")
+cd "$dir"
+rm -f console.log results.log vm-status qemu.cmdline host.log qmp.sock host.sock
+sed -n 's/^-blockdev .*filename=\([^/,][^,]*\).*/\1/p' "$topology" |
+while read -r img; do
+	truncate -s 4M "$img"
+done
 
-qemu-system-x86_64 -accel tcg -smp 2 -m 1G -M q35 \
+set -- qemu-system-x86_64 -accel tcg -smp 2 -m 1G -M q35 \
 	-nodefaults -no-reboot -display none -monitor none \
-	-device intel-iommu,intremap=on,caching-mode=on,device-iotlb=on \
-	-device pcie-root-port,id=rp1,chassis=1 \
-	-device nvme-subsys,id=subsys0,nqn=prt-subsys \
-	-device nvme,id=nvme0,serial=prt-nvme,bus=rp1,subsys=subsys0,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4,msix_qsize=8,max_ioqpairs=12 \
-	-drive file="$dir/nvme.img",if=none,id=nvm,format=raw \
-	-device nvme-ns,drive=nvm,bus=nvme0,nsid=1 \
-	-device pcie-root-port,id=rp2,chassis=2,x-speed=5 \
-	-drive file="$dir/vblk.img",if=none,id=vblk,format=raw \
-	-device virtio-blk-pci,drive=vblk,bus=rp2,ats=on,iommu_platform=on,disable-legacy=on \
-	-serial file:"$dir/console.log" -serial file:"$dir/results.log" \
+	-qmp unix:qmp.sock,server=on,wait=off \
+	-chardev socket,id=host,path=host.sock,server=on,wait=off
+# q35 hot-plugs through ACPI unless told otherwise; then pciehp does.
+if [ "$hotplug" = native ]; then
+	set -- "$@" -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off
+fi
+while read -r opt arg; do
+	case $opt in
+	'' | '#'*) ;;
+	*) set -- "$@" "$opt" "$arg" ;;
+	esac
+done <"$topology"
+set -- "$@" \
+	-serial file:console.log -serial file:results.log -serial chardev:host \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 intel_iommu=on panic=-1 ignore_loglevel ${VM_APPEND:-}" &
+	-append "console=ttyS0 intel_iommu=on panic=-1 ignore_loglevel prt.hotplug=$hotplug ${VM_APPEND:-}"
+
+# Each argument in single quotes when the shell would otherwise split it.
+shquote() {
+	case $1 in
+	*[!A-Za-z0-9_.,:=/@+-]*) printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")" ;;
+	*) printf %s "$1" ;;
+	esac
+}
+printf '%s\n' "$@" >qemu.cmdline
+line="cd $(shquote "$dir") &&"
+for a; do
+	line="$line $(shquote "$a")"
+done
+echo "run-vm: $line"
+
+"$@" &
 qemu=$!
+# It connects as soon as QEMU has made the sockets, and ends when QEMU
+# closes the channel.
+python3 "$here/qmp.py" broker qmp.sock host.sock "$topology" 2>host.log &
+broker=$!
 
 start=$(date +%s)
 done_at=
 status=
 while kill -0 "$qemu" 2>/dev/null; do
 	now=$(date +%s)
-	if [ -z "$done_at" ] && grep -q '^PRT-DONE' "$dir/results.log" 2>/dev/null; then
+	if [ -z "$done_at" ] && grep -q '^PRT-DONE' results.log 2>/dev/null; then
 		done_at=$now
 	fi
 	if [ -n "$done_at" ] && [ $((now - done_at)) -ge "$grace" ]; then
@@ -57,4 +106,13 @@ while kill -0 "$qemu" 2>/dev/null; do
 done
 rc=0
 wait "$qemu" || rc=$?
-echo "${status:-exit $rc}" >"$dir/vm-status"
+echo "${status:-exit $rc}" >vm-status
+# The broker ends on the channel's EOF; one that never got the channel
+# (QEMU failed early) would wait out its connect timeout.
+i=0
+while kill -0 "$broker" 2>/dev/null && [ $i -lt 20 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill "$broker" 2>/dev/null || true
+wait "$broker" 2>/dev/null || true
