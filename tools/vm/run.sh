@@ -12,9 +12,9 @@
 # (the default, q35's own) with acpiphp; the guest sees prt.hotplug=<mode>.
 # VM_APPEND is added to the kernel command line.
 #
-# QEMU runs in <dir>, and <dir>/qemu.cmdline (one argument a line) names the
-# files there relatively: a unix socket path is limited to 108 bytes, and a
-# run directory's absolute path may be longer.
+# QEMU runs in <dir> and names the files there relatively: a unix socket
+# path is limited to 108 bytes, and a run directory's absolute path may be
+# longer. <dir>/qemu.cmdline is a shell line that reruns the boot.
 #
 # Usage: run.sh <bzImage> <initramfs> <dir>
 set -eu
@@ -68,12 +68,13 @@ shquote() {
 	*) printf %s "$1" ;;
 	esac
 }
-printf '%s\n' "$@" >qemu.cmdline
+# A line that reruns this boot by hand.
 line="cd $(shquote "$dir") &&"
 for a; do
 	line="$line $(shquote "$a")"
 done
-echo "run-vm: $line"
+echo "$line" >qemu.cmdline
+echo "run-vm: $dir (QEMU command line in qemu.cmdline)"
 
 "$@" &
 qemu=$!

@@ -19,14 +19,6 @@
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT	(PRT_HOST_DEL_SECS + PRT_HOST_ADD_SECS + PRT_REPLUG_SECS + 30)
 
-static int prt_exists(const char *bdf)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
-	return !access(path, F_OK);
-}
-
 static int prt_bound_to(const char *bdf, const char *drv)
 {
 	char path[PATH_MAX], real[PATH_MAX];

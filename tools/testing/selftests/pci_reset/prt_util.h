@@ -67,6 +67,14 @@ static inline int prt_dev_read(const char *bdf, const char *attr, char *buf, siz
 	return prt_read(path, buf, size);
 }
 
+static inline int prt_exists(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
+	return !access(path, F_OK);
+}
+
 static inline unsigned long prt_dev_hex(const char *bdf, const char *attr)
 {
 	char buf[32];

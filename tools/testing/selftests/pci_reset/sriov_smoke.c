@@ -17,15 +17,6 @@ static int prt_virtfns(const char *bdf)
 	return n;
 }
 
-static int prt_exists(const char *bdf)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
-	return !stat(path, &st);
-}
-
 TEST(enable_disable_remove_rescan)
 {
 	char bdf[16];

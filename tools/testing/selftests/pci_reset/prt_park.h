@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Driver binding and the helper drivers' parking points, for tests that
+ * hold a locking path at a known point (drivers/pci/reset_test/park.c).
+ */
+#ifndef PRT_PARK_H
+#define PRT_PARK_H
+
+#include "prt_util.h"
+
+#include <libgen.h>
+#include <stdbool.h>
+#include <time.h>
+
+#define PRT_PARK_WAIT_MS	20000
+
+static inline int prt_driver(const char *bdf, char *drv, size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	snprintf(drv, size, "%s", basename(link));
+	return 0;
+}
+
+/* Give @bdf to @drv ("" for whatever matches it) through driver_override. */
+static inline int prt_rebind(const char *bdf, const char *drv)
+{
+	char path[PATH_MAX], cur[64];
+	int ret;
+
+	if (!prt_driver(bdf, cur, sizeof(cur))) {
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind", bdf);
+		ret = prt_write(path, bdf);
+		if (ret)
+			return ret;
+	}
+	ret = prt_dev_write(bdf, "driver_override", *drv ? drv : "\n");
+	if (ret)
+		return ret;
+	/* Nothing may match a VF the PF did not bring up: not an error here. */
+	prt_write("/sys/bus/pci/drivers_probe", bdf);
+	return 0;
+}
+
+static inline int prt_virtfn(const char *pf, int n, char *bdf, size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/virtfn%d", pf, n);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		return -errno;
+	link[len] = '\0';
+	snprintf(bdf, size, "%s", basename(link));
+	return 0;
+}
+
+static inline int prt_num_virtfns(const char *pf)
+{
+	char bdf[16];
+	int n = 0;
+
+	while (!prt_virtfn(pf, n, bdf, sizeof(bdf)))
+		n++;
+	return n;
+}
+
+static inline int prt_park_ctl(const char *drv, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PRT_DEBUGFS_DIR "/%s/%s", drv, file);
+	return prt_write(path, val);
+}
+
+/* Callbacks @cb of @drv parked now, and entered since the module loaded. */
+static inline int prt_park_entered(const char *drv, const char *cb, int *parked, int *calls)
+{
+	char path[PATH_MAX], buf[256], name[32], *line;
+	int p, c;
+
+	snprintf(path, sizeof(path), PRT_DEBUGFS_DIR "/%s/entered", drv);
+	if (prt_read(path, buf, sizeof(buf)))
+		return -1;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (sscanf(line, "%31s %d %d", name, &p, &c) == 3 && !strcmp(name, cb)) {
+			*parked = p;
+			*calls = c;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static inline bool prt_wait_parked(const char *drv, const char *cb, int n)
+{
+	struct timespec step = { 0, 100 * 1000 * 1000 };
+	int parked, calls, ms;
+
+	for (ms = 0; ms < PRT_PARK_WAIT_MS; ms += 100) {
+		if (!prt_park_entered(drv, cb, &parked, &calls) && parked == n)
+			return true;
+		nanosleep(&step, NULL);
+	}
+	return false;
+}
+
+/* Write @val to @attr of @bdf in a child: the write may park. */
+static inline pid_t prt_write_async(const char *bdf, const char *attr, const char *val)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(prt_dev_write(bdf, attr, val) ? 1 : 0);
+	return pid;
+}
+
+static inline int prt_child_status(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+#endif /* PRT_PARK_H */
