@@ -186,10 +186,11 @@ TEST_F(quirk, flr_timeout_reported)
 }
 
 /*
- * Last: on a kernel with the bug, a read whose DMA the probe blocked can be
- * lost, and later resets of the device then wait for it forever.
+ * Keep the device busy with DMA while reset methods are only probed. On a
+ * kernel with the bug, a read whose DMA the probe blocked can be lost, and
+ * later resets of the device then wait for it forever: the set boots once
+ * per test (reset_quirks.expect).
  */
-/* Keep the device busy with DMA while reset methods are only probed. */
 static void prt_probe_under_io(struct __test_metadata *_metadata, struct prt_dev *d,
 			       const char *methods)
 {
@@ -215,7 +216,6 @@ static void prt_probe_under_io(struct __test_metadata *_metadata, struct prt_dev
 	EXPECT_EQ(0, prt_disk_io(d->disk));
 }
 
-/* Its own fixture: the harness runs fixtures in order, this one last. */
 FIXTURE(busy) {
 	struct prt_dev d;
 };
