@@ -14,18 +14,24 @@
 
 #define PRT_PARK_WAIT_MS	20000
 
-static inline int prt_driver(const char *bdf, char *drv, size_t size)
+/* The last component of the sysfs link @attr of @bdf: a driver, a VF. */
+static inline int prt_dev_link(const char *bdf, const char *attr, char *name, size_t size)
 {
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, attr);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -errno;
 	link[n] = '\0';
-	snprintf(drv, size, "%s", basename(link));
+	snprintf(name, size, "%s", basename(link));
 	return 0;
+}
+
+static inline int prt_driver(const char *bdf, char *drv, size_t size)
+{
+	return prt_dev_link(bdf, "driver", drv, size);
 }
 
 /* Give @bdf to @drv ("" for whatever matches it) through driver_override. */
@@ -50,16 +56,10 @@ static inline int prt_rebind(const char *bdf, const char *drv)
 
 static inline int prt_virtfn(const char *pf, int n, char *bdf, size_t size)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t len;
+	char attr[24];
 
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/virtfn%d", pf, n);
-	len = readlink(path, link, sizeof(link) - 1);
-	if (len < 0)
-		return -errno;
-	link[len] = '\0';
-	snprintf(bdf, size, "%s", basename(link));
-	return 0;
+	snprintf(attr, sizeof(attr), "virtfn%d", n);
+	return prt_dev_link(pf, attr, bdf, size);
 }
 
 static inline int prt_num_virtfns(const char *pf)
