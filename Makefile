@@ -23,9 +23,9 @@ SELFTESTS := $(OUT)/selftests
 
 export KSRC BASE BRANCH SERIES O O_BASE SRC OUT
 
-.PHONY: all deps tree apply export kernel base-kernel selftests vm-base \
-	vm-patched test check gates mutants gates-selftest report-selftest \
-	kcsan clean
+.PHONY: all deps tree apply export submission kernel base-kernel selftests \
+	vm-base vm-patched test check gates mutants gates-selftest \
+	report-selftest kcsan clean
 
 all: test
 
@@ -43,9 +43,20 @@ apply: tree
 	@$(STAGE) apply tools/apply-series.sh $(KSRC) $(BASE) $(BRANCH) $(SRC) $(SERIES)
 
 # After editing the branch in $(SRC) with git (rebase -i, commit --amend,
-# branch --edit-description for the cover letter).
+# branch --edit-description for the cover letter). patches/ keeps the
+# series' placeholder identity whoever exports it, unless PRT_NAME and
+# PRT_EMAIL say otherwise.
 export:
-	tools/export-series.sh $(SRC) $(BASE) $(BRANCH) $(SERIES)
+	PRT_NAME="$${PRT_NAME:-Pci Reset Locking}" \
+	PRT_EMAIL="$${PRT_EMAIL:-pci-reset-locking@example.org}" \
+		tools/export-series.sh $(SRC) $(BASE) $(BRANCH) $(SERIES)
+
+# The series to send, as you: PRT_NAME and PRT_EMAIL (default: git config
+# user.name and user.email) in place of the placeholder, in out/submission.
+submission: apply
+	@rm -rf $(OUT)/submission
+	@tools/export-series.sh $(SRC) $(BASE) $(BRANCH) $(OUT)/submission
+	@tools/check-identity.sh $(OUT)/submission
 
 kernel: apply
 	@$(STAGE) build-patched tools/build-kernel.sh $(SRC) $(O)

@@ -7,9 +7,18 @@
  *   target    "DDDD:BB:DD.F": the device every other file acts on
  *   ids       "VVVV:DDDD" to make the target look like another device,
  *             "restore" to give it back its own IDs
- *   counters  read: "prepare N\ndone N\nblock N\n", calls of
- *             pci_dev_reset_iommu_prepare()/done() and blocking-domain
- *             attaches for the target; write anything to zero them
+ *   counters  read "<name> N" lines, for the target: calls of
+ *             pci_dev_reset_iommu_prepare() ("prepare") and _done()
+ *             ("done"), attaches of the blocking domain ("block") and
+ *             of any other domain ("unblock"), the "done" count when the
+ *             last of those happened ("unblock_at_done"), calls of the
+ *             host's Root Port reset below ("root_port"), and the P3700
+ *             quirk's 250 ms settle sleeps ("settle"); write anything to
+ *             zero them
+ *   host_reset_root_port
+ *             "1" gives the target's host bridge a reset_root_port that
+ *             resets the secondary bus (and can fail, fail_root_port);
+ *             "0" takes it away again
  *   fail_SITE one fault attribute per injection site, for the target
  *             (Documentation/fault-injection/fault-injection.rst:
  *             probability, interval, times, task-filter, verbose), plus
@@ -35,6 +44,10 @@
 #define PRT_FAIL_FLR_PREPARE	"fail_flr_prepare"
 /* pci_dev_wait() called from pcie_flr(): an FLR that never completes. */
 #define PRT_FAIL_FLR_WAIT	"fail_flr_wait"
+/* pcie_flr() finds config space unreadable: no FLR is issued. */
+#define PRT_FAIL_FLR_CONFIG	"fail_flr_config"
+/* The host bridge's reset_root_port (host_reset_root_port). */
+#define PRT_FAIL_ROOT_PORT	"fail_root_port"
 
 /* Helper drivers, bound through driver_override. */
 #define PRT_DRV_SRIOV_PF	"prt_sriov_pf"	/* enables VFs in probe */

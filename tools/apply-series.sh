@@ -44,10 +44,13 @@ done
 
 cover="$pdir/0000-cover-letter.patch"
 if [ -f "$cover" ]; then
-	# Subject, blank line, body up to the "Author (N):" shortlog.
+	# Subject, blank line, body up to the "Author (N):" shortlog. git
+	# folds a long Subject: over lines; read it whole.
 	desc=$(awk '
-		/^Subject: / { sub(/^Subject: (\[[^]]*\] )?/, ""); print; print ""; next }
-		hdr == 0 && /^$/ { hdr = 1; next }
+		hdr == 0 && insubj && /^[ \t]/ { sub(/^[ \t]+/, " "); subj = subj $0; next }
+		hdr == 0 { insubj = 0 }
+		hdr == 0 && /^Subject: / { sub(/^Subject: (\[[^]]*\] )?/, ""); subj = $0; insubj = 1; next }
+		hdr == 0 && /^$/ { hdr = 1; print subj; print ""; next }
 		hdr == 1 && /^[^ ].* \([0-9]+\):$/ { exit }
 		hdr == 1 { print }' "$cover")
 	git config "branch.$branch.description" "$desc"

@@ -52,9 +52,15 @@ esac
 rm -rf "$tree" "$cache/unpack"
 mkdir -p "$cache/unpack"
 dpkg-deb --fsys-tarfile "$deb" |
-	tar -x -C "$cache/unpack" --wildcards '*/linux-source-*.tar.xz'
+	tar -x -C "$cache/unpack" --wildcards '*/linux-source-*.tar.xz' '*/changelog.Debian.gz'
 tar -xJf "$cache"/unpack/usr/src/linux-source-*.tar.xz -C "$cache/unpack"
 mv "$cache"/unpack/linux-source-*/ "$tree"
+# The package's date, from its changelog entry: with it the base commit
+# has the same id on every machine, which the cover letter's base-commit:
+# names.
+date=$(zcat "$cache"/unpack/usr/share/doc/*/changelog.Debian.gz |
+	sed -n '/^ -- /{s/^ -- .*>  //p;q;}')
+[ -n "$date" ] || { echo "get-tree: no date in the changelog of $deb" >&2; exit 1; }
 rm -rf "$cache/unpack"
 
 kver=$(make -s -C "$tree" kernelversion)
@@ -67,10 +73,11 @@ kver=$(make -s -C "$tree" kernelversion)
 # would hide the whole tree from git, so drop those lines in the base.
 sed -i '/^# Debian packaging/,$d; /^\/\*$/d; /^!\/debian\/$/d' "$tree/.gitignore"
 cd "$tree"
-git init -q
+git init -q --object-format=sha1
 git add -A -f
-git -c user.name=base -c user.email=base@localhost commit -q \
-	-m "Linux $kver ($pkg $ver)"
+GIT_AUTHOR_NAME=base GIT_AUTHOR_EMAIL=base@localhost GIT_AUTHOR_DATE=$date \
+GIT_COMMITTER_NAME=base GIT_COMMITTER_EMAIL=base@localhost GIT_COMMITTER_DATE=$date \
+	git -c commit.gpgSign=false commit -q -m "Linux $kver ($pkg $ver)"
 git tag "$tag"
 # The tree has no upstream history, so checkpatch cannot look up the
 # commits that Fixes: tags name; say so instead of warning on each.

@@ -4,9 +4,11 @@
 set -eu
 
 # uuid-dev: libuuid.a, linked by the kernel's VFIO selftest library.
+# gcc-powerpc64le-linux-gnu: the gates cross-build what the series changes
+# for powerpc.
 pkgs="build-essential flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils
 zstd ccache sparse coccinelle qemu-system-x86 busybox-static python3 git perl
-uuid-dev"
+uuid-dev gcc-powerpc64le-linux-gnu"
 
 missing=
 for p in $pkgs; do

@@ -10,7 +10,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/fault-inject.h>
+#include <linux/iommu.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
@@ -37,12 +39,22 @@ struct prt_fail_site {
 	int err;
 };
 
-enum { PRT_PREPARE, PRT_FLR_PREPARE, PRT_FLR_WAIT, PRT_NR_SITES };
+enum {
+	PRT_PREPARE,
+	PRT_FLR_PREPARE,
+	PRT_FLR_WAIT,
+	PRT_FLR_CONFIG,
+	PRT_ROOT_PORT,
+	PRT_NR_SITES
+};
 
 static struct prt_fail_site prt_sites[PRT_NR_SITES] = {
 	[PRT_PREPARE] = { PRT_FAIL_PREPARE, FAULT_ATTR_INITIALIZER, EIO },
 	[PRT_FLR_PREPARE] = { PRT_FAIL_FLR_PREPARE, FAULT_ATTR_INITIALIZER, EIO },
 	[PRT_FLR_WAIT] = { PRT_FAIL_FLR_WAIT, FAULT_ATTR_INITIALIZER, ENOTTY },
+	/* A bool function: the error is not used. */
+	[PRT_FLR_CONFIG] = { PRT_FAIL_FLR_CONFIG, FAULT_ATTR_INITIALIZER, ENOTTY },
+	[PRT_ROOT_PORT] = { PRT_FAIL_ROOT_PORT, FAULT_ATTR_INITIALIZER, EIO },
 };
 
 /* Written under prt_lock, read locklessly by the probe handlers. */
@@ -52,6 +64,11 @@ static u16 prt_orig_vendor, prt_orig_device;
 static bool prt_ids_changed;
 
 static atomic_t prt_prepare_calls, prt_done_calls, prt_block_calls;
+static atomic_t prt_unblock_calls, prt_unblock_at_done, prt_root_port_calls;
+static atomic_t prt_settle_calls;
+
+/* The host bridge whose reset_root_port this module installed, if any. */
+static struct pci_host_bridge *prt_host;
 
 static bool prt_is_target(struct pci_dev *pdev)
 {
@@ -88,6 +105,12 @@ static int prt_fail(struct pt_regs *regs, int site)
 	return prt_return_early(regs, READ_ONCE(prt_sites[site].err));
 }
 
+static bool prt_is_flr(struct pt_regs *regs)
+{
+	return prt_is_target((struct pci_dev *)regs->di) &&
+	       !strcmp((const char *)regs->si, "FLR");
+}
+
 static int prt_prepare_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct pci_dev *pdev = (struct pci_dev *)regs->di;
@@ -112,20 +135,57 @@ static int prt_done_pre(struct kprobe *p, struct pt_regs *regs)
 static int prt_wait_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	/* pci_dev_wait(dev, reset_type, timeout) */
-	if (prt_is_target((struct pci_dev *)regs->di) &&
-	    !strcmp((const char *)regs->si, "FLR") &&
-	    prt_should_fail(PRT_FLR_WAIT))
+	if (prt_is_flr(regs) && prt_should_fail(PRT_FLR_WAIT))
 		return prt_fail(regs, PRT_FLR_WAIT);
 	return 0;
 }
 
-static int prt_block_pre(struct kprobe *p, struct pt_regs *regs)
+/* pci_dev_config_accessible(dev, msg) at the start of pcie_flr(): false */
+static int prt_config_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	if (prt_is_flr(regs) && prt_called_from(regs, "pcie_flr") &&
+	    prt_should_fail(PRT_FLR_CONFIG))
+		return prt_return_early(regs, 0);
+	return 0;
+}
+
+static bool prt_is_target_dev(struct device *dev)
 {
 	struct pci_dev *pdev = READ_ONCE(prt_target);
 
+	return pdev && dev == &pdev->dev;
+}
+
+static int prt_block_pre(struct kprobe *p, struct pt_regs *regs)
+{
 	/* attach_dev(domain, dev, old) of the IOMMU's blocking domain */
-	if (pdev && (struct device *)regs->si == &pdev->dev)
+	if (prt_is_target_dev((struct device *)regs->si))
 		atomic_inc(&prt_block_calls);
+	return 0;
+}
+
+/*
+ * __iommu_attach_device(domain, dev, old) of any other domain: the device
+ * gets its own domain back. Remember how many done() calls had started by
+ * then, to tell the outermost done() from an inner one.
+ */
+static int prt_attach_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct iommu_domain *domain = (struct iommu_domain *)regs->di;
+
+	if (prt_is_target_dev((struct device *)regs->si) &&
+	    domain->type != IOMMU_DOMAIN_BLOCKED) {
+		atomic_inc(&prt_unblock_calls);
+		atomic_set(&prt_unblock_at_done, atomic_read(&prt_done_calls));
+	}
+	return 0;
+}
+
+/* msleep(250) of delay_250ms_after_flr(), the P3700 quirk's settle time */
+static int prt_msleep_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	if (regs->di == 250 && prt_called_from(regs, "delay_250ms_after_flr"))
+		atomic_inc(&prt_settle_calls);
 	return 0;
 }
 
@@ -140,11 +200,14 @@ static struct kprobe prt_probes[] = {
 	{ .symbol_name = "pci_dev_reset_iommu_prepare", .pre_handler = prt_prepare_pre },
 	{ .symbol_name = "pci_dev_reset_iommu_done", .pre_handler = prt_done_pre },
 	{ .symbol_name = "pci_dev_wait", .pre_handler = prt_wait_pre },
+	{ .symbol_name = "pci_dev_config_accessible", .pre_handler = prt_config_pre },
+	{ .symbol_name = "__iommu_attach_device", .pre_handler = prt_attach_pre },
+	{ .symbol_name = "msleep", .pre_handler = prt_msleep_pre },
 	/* intel-iommu's blocking domain; optional on other IOMMUs */
 	{ .symbol_name = "blocking_domain_attach_dev", .pre_handler = prt_block_pre },
 };
 
-#define PRT_BLOCK_PROBE	3
+#define PRT_BLOCK_PROBE	(ARRAY_SIZE(prt_probes) - 1)
 static bool prt_registered[ARRAY_SIZE(prt_probes)];
 
 bool prt_can_count_blocks(void)
@@ -158,6 +221,10 @@ void prt_read_counts(struct prt_counts *c)
 	c->prepare = atomic_read(&prt_prepare_calls);
 	c->done = atomic_read(&prt_done_calls);
 	c->block = atomic_read(&prt_block_calls);
+	c->unblock = atomic_read(&prt_unblock_calls);
+	c->unblock_at_done = atomic_read(&prt_unblock_at_done);
+	c->root_port = atomic_read(&prt_root_port_calls);
+	c->settle = atomic_read(&prt_settle_calls);
 }
 EXPORT_SYMBOL_NS_GPL(prt_read_counts, "PCI_RESET_TEST");
 
@@ -166,6 +233,10 @@ void prt_zero_counts(void)
 	atomic_set(&prt_prepare_calls, 0);
 	atomic_set(&prt_done_calls, 0);
 	atomic_set(&prt_block_calls, 0);
+	atomic_set(&prt_unblock_calls, 0);
+	atomic_set(&prt_unblock_at_done, 0);
+	atomic_set(&prt_root_port_calls, 0);
+	atomic_set(&prt_settle_calls, 0);
 }
 EXPORT_SYMBOL_NS_GPL(prt_zero_counts, "PCI_RESET_TEST");
 
@@ -178,6 +249,14 @@ static void prt_restore_ids_locked(void)
 	}
 }
 
+static void prt_host_restore_locked(void)
+{
+	if (prt_host) {
+		prt_host->reset_root_port = NULL;
+		prt_host = NULL;
+	}
+}
+
 /* Takes a reference on @pdev (may be NULL) and drops the previous target's. */
 void prt_set_target(struct pci_dev *pdev)
 {
@@ -185,8 +264,10 @@ void prt_set_target(struct pci_dev *pdev)
 
 	mutex_lock(&prt_lock);
 	old = prt_target;
-	if (old)
+	if (old) {
 		prt_restore_ids_locked();
+		prt_host_restore_locked();
+	}
 	WRITE_ONCE(prt_target, pci_dev_get(pdev));
 	mutex_unlock(&prt_lock);
 	/* Probe handlers run with preemption off: none still sees @old. */
@@ -304,12 +385,15 @@ static ssize_t ids_write(struct file *f, const char __user *ubuf, size_t len, lo
 static ssize_t counters_read(struct file *f, char __user *ubuf, size_t len, loff_t *pos)
 {
 	struct prt_counts c;
-	char buf[96];
+	char buf[192];
 	int n;
 
 	prt_read_counts(&c);
-	n = scnprintf(buf, sizeof(buf), "prepare %d\ndone %d\nblock %d\n",
-		      c.prepare, c.done, prt_can_count_blocks() ? c.block : -1);
+	n = scnprintf(buf, sizeof(buf),
+		      "prepare %d\ndone %d\nblock %d\nunblock %d\nunblock_at_done %d\n"
+		      "root_port %d\nsettle %d\n",
+		      c.prepare, c.done, prt_can_count_blocks() ? c.block : -1,
+		      c.unblock, c.unblock_at_done, c.root_port, c.settle);
 	return simple_read_from_buffer(ubuf, len, pos, buf, n);
 }
 
@@ -317,6 +401,61 @@ static ssize_t counters_write(struct file *f, const char __user *ubuf, size_t le
 {
 	prt_zero_counts();
 	return len;
+}
+
+/*
+ * A host bridge's Root Port reset, as qcom and rockchip provide one: x86
+ * has none, so the core would reset the bus through the bridge control
+ * register. Do that here, unless the fault attribute says the host
+ * failed.
+ */
+static int prt_reset_root_port(struct pci_host_bridge *host, struct pci_dev *port)
+{
+	u16 ctrl;
+
+	atomic_inc(&prt_root_port_calls);
+	if (prt_should_fail(PRT_ROOT_PORT))
+		return -READ_ONCE(prt_sites[PRT_ROOT_PORT].err);
+
+	pci_read_config_word(port, PCI_BRIDGE_CONTROL, &ctrl);
+	pci_write_config_word(port, PCI_BRIDGE_CONTROL, ctrl | PCI_BRIDGE_CTL_BUS_RESET);
+	msleep(2);
+	pci_write_config_word(port, PCI_BRIDGE_CONTROL, ctrl);
+	return 0;
+}
+
+/* "1": give the target's host bridge the Root Port reset above; "0": take it back. */
+static ssize_t host_reset_write(struct file *f, const char __user *ubuf, size_t len,
+				loff_t *pos)
+{
+	struct pci_host_bridge *host;
+	bool on;
+	int ret;
+
+	ret = kstrtobool_from_user(ubuf, len, &on);
+	if (ret)
+		return ret;
+
+	mutex_lock(&prt_lock);
+	if (!on) {
+		prt_host_restore_locked();
+		ret = len;
+	} else if (!prt_target) {
+		ret = -ENODEV;
+	} else {
+		host = pci_find_host_bridge(prt_target->bus);
+		if (host == prt_host) {
+			ret = len;
+		} else if (host->reset_root_port || prt_host) {
+			ret = -EBUSY;
+		} else {
+			host->reset_root_port = prt_reset_root_port;
+			prt_host = host;
+			ret = len;
+		}
+	}
+	mutex_unlock(&prt_lock);
+	return ret;
 }
 
 static int prt_errno_get(void *data, u64 *val)
@@ -341,6 +480,10 @@ static const struct file_operations prt_target_fops = {
 
 static const struct file_operations prt_ids_fops = {
 	.write = ids_write, .llseek = default_llseek,
+};
+
+static const struct file_operations prt_host_reset_fops = {
+	.write = host_reset_write, .llseek = default_llseek,
 };
 
 static const struct file_operations prt_counters_fops = {
@@ -377,6 +520,8 @@ static int __init prt_init(void)
 	debugfs_create_file("target", 0600, prt_dir, NULL, &prt_target_fops);
 	debugfs_create_file("ids", 0200, prt_dir, NULL, &prt_ids_fops);
 	debugfs_create_file("counters", 0600, prt_dir, NULL, &prt_counters_fops);
+	debugfs_create_file("host_reset_root_port", 0200, prt_dir, NULL,
+			    &prt_host_reset_fops);
 	for (i = 0; i < PRT_NR_SITES; i++) {
 		struct prt_fail_site *site = &prt_sites[i];
 		struct dentry *dir;
@@ -398,6 +543,9 @@ err_debugfs:
 
 static void __exit prt_exit(void)
 {
+	mutex_lock(&prt_lock);
+	prt_host_restore_locked();
+	mutex_unlock(&prt_lock);
 	prt_unregister();
 	debugfs_remove_recursive(prt_dir);
 	prt_set_target(NULL);

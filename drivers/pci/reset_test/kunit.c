@@ -94,10 +94,13 @@ static void prt_iommu_prepare_nests(struct kunit *test)
 	if (!inner)
 		pci_dev_reset_iommu_done(pdev);
 	prt_read_counts(&c);
-	KUNIT_EXPECT_EQ_MSG(test, c.block, 1, "inner done re-attached");
+	KUNIT_EXPECT_EQ(test, c.block, 1);
+	KUNIT_EXPECT_EQ_MSG(test, c.unblock, 0, "inner done gave the domain back");
 	if (!outer)
 		pci_dev_reset_iommu_done(pdev);
 	device_unlock(&pdev->dev);
+	prt_read_counts(&c);
+	KUNIT_EXPECT_EQ_MSG(test, c.unblock, 1, "outer done did not give the domain back");
 
 	KUNIT_EXPECT_EQ(test, outer, 0);
 	KUNIT_EXPECT_EQ(test, inner, 0);

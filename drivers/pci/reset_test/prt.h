@@ -14,6 +14,10 @@ struct prt_counts {
 	int prepare;
 	int done;
 	int block;
+	int unblock;
+	int unblock_at_done;
+	int root_port;
+	int settle;
 };
 
 struct pci_dev *prt_find_ats_dev(void);

@@ -117,18 +117,20 @@ static inline int prt_ctl(const char *file, const char *val)
 }
 
 struct prt_counts {
-	int prepare, done, block;
+	int prepare, done, block, unblock, unblock_at_done, root_port, settle;
 };
 
 static inline int prt_counts(struct prt_counts *c)
 {
-	char buf[128];
+	char buf[256];
 	int ret;
 
 	ret = prt_read(PRT_DEBUGFS_DIR "/counters", buf, sizeof(buf));
 	if (ret)
 		return ret;
-	if (sscanf(buf, "prepare %d done %d block %d", &c->prepare, &c->done, &c->block) != 3)
+	if (sscanf(buf, "prepare %d done %d block %d unblock %d unblock_at_done %d "
+		   "root_port %d settle %d", &c->prepare, &c->done, &c->block,
+		   &c->unblock, &c->unblock_at_done, &c->root_port, &c->settle) != 7)
 		return -EINVAL;
 	return 0;
 }
