@@ -14,7 +14,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 say() { echo "$1 $2" >>"$items"; echo "$1 $2"; }
 
 scratch=$OUT/build/scratch
-trap 'git -C "$SRC" checkout -q -f "$BRANCH"' EXIT
+finished=
+# A gate that stops the script must not pass for one that was not run.
+trap 'st=$?; git -C "$SRC" checkout -q -f "$BRANCH"
+	[ -n "$finished" ] || say FAIL "gates: stopped early (exit $st)"' EXIT
 sdir=$(cd "$top" && realpath "$SERIES")
 patches=$(grep -v '^#' "$sdir/series" | grep . || true)
 commits=$(git -C "$SRC" rev-list --reverse "$BASE..$BRANCH")
@@ -119,7 +122,7 @@ fi
 if [ -n "$cross" ]; then
 	ppc() {
 		git -C "$SRC" checkout -q -f --detach "$1"
-		(cd "$OUT/build/powerpc" 2>/dev/null && rm -f $cross)
+		[ ! -d "$OUT/build/powerpc" ] || (cd "$OUT/build/powerpc" && rm -f $cross)
 		# shellcheck disable=SC2086
 		"$top/tools/build-powerpc.sh" "$SRC" "$OUT/build/powerpc" $cross 2>&1 |
 			grep -E 'warning|error' | sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort
@@ -140,4 +143,5 @@ if [ -n "$cross" ]; then
 	fi
 fi
 
+finished=1
 ! grep -q '^FAIL' "$items"
