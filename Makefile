@@ -25,7 +25,7 @@ export KSRC BASE BRANCH SERIES O O_BASE SRC OUT
 
 .PHONY: all deps tree apply export submission kernel base-kernel selftests \
 	vm-base vm-patched test check gates mutants gates-selftest \
-	report-selftest kcsan clean
+	report-selftest bench kcsan clean
 
 all: test
 
@@ -97,11 +97,12 @@ check:
 	@$(MAKE) -s vm-patched
 	@$(STAGE) gates tools/gates.sh $(OUT)/gates.txt || true
 	@$(STAGE) mutants tools/mutants.sh $(OUT)/mutants.txt || true
-	@$(STAGE) report-selftest sh -c 'tools/report-selftest.sh >$(OUT)/report-selftest.txt' || true
 	@git -C $(SRC) checkout -q $(BRANCH)
+	@$(STAGE) kcsan tools/kcsan-check.sh $(OUT)/kcsan.txt $(SELFTESTS) || true
+	@$(STAGE) report-selftest sh -c 'tools/report-selftest.sh >$(OUT)/report-selftest.txt' || true
 	@REPORT_JSON=$(OUT)/check.json tools/report.py check \
 		$(OUT)/vm/base $(OUT)/vm/patched $(OUT)/gates.txt $(OUT)/mutants.txt \
-		$(OUT)/report-selftest.txt
+		$(OUT)/kcsan.txt $(OUT)/report-selftest.txt
 
 # The gates must reject the deliberately bad sample series.
 gates-selftest: base-kernel
@@ -113,6 +114,12 @@ report-selftest:
 	@mkdir -p $(OUT)
 	@$(STAGE) report-selftest sh -c 'tools/report-selftest.sh | tee $(OUT)/report-selftest.txt; \
 		! grep -q ^FAIL $(OUT)/report-selftest.txt'
+
+# Figures, base against patched in one run: tools/bench.sh.
+bench:
+	@$(MAKE) -s base-kernel
+	@$(MAKE) -s kernel selftests
+	@$(STAGE) bench tools/bench.sh $(O_BASE) $(O) $(SELFTESTS) $(OUT)/bench
 
 # The patched kernel and the suite once more, under KCSAN.
 kcsan: apply selftests

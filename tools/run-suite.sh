@@ -5,6 +5,7 @@
 #
 # Usage: run-suite.sh <kernel build dir> <run dir> <selftests dir> [plan options]
 #        (plan options go to 'testsets.py plan', e.g. --tests <id>,<id>)
+# Env:   PRT_APPEND, more kernel parameters for every boot.
 set -eu
 
 kbuild=$(realpath "$1")
@@ -13,23 +14,42 @@ tests=$(realpath "$3")
 shift 3
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-rm -rf "$run"
-mkdir -p "$run/module"
+new=$run.new
+rm -rf "$new"
+mkdir -p "$new/module"
 # From scratch: kbuild does not rebuild an external module whose kernel
 # changed config, and a stale module does not load.
-make -s -C "$kbuild" M="$top" MO="$run/module" modules
-"$top/tools/testsets.py" index >"$run/index"
-"$top/tools/testsets.py" plan "$@" >"$run/plan"
+make -s -C "$kbuild" M="$top" MO="$new/module" modules
+"$top/tools/testsets.py" index >"$new/index"
+"$top/tools/testsets.py" plan "$@" >"$new/plan"
 # shellcheck disable=SC2046
-"$top/tools/vm/mkinitramfs.sh" "$kbuild" "$run/initramfs.gz" \
-	$(find "$run/module" -name '*.ko') "$run/index" \
+"$top/tools/vm/mkinitramfs.sh" "$kbuild" "$new/initramfs.gz" \
+	$(find "$new/module" -name '*.ko') "$new/index" \
 	$(find "$tests" -maxdepth 1 -type f -perm -u+x)
+
+# The same kernel, initramfs, plan and VM as a complete earlier run: keep
+# its results (make check after make test).
+# shellcheck disable=SC2046
+key=$(cat "$kbuild/arch/x86/boot/bzImage" $(find "$new/module" -name '*.ko' | sort) \
+	"$new/index" "$new/plan" $(find "$tests" -maxdepth 1 -type f -perm -u+x | sort) \
+	"$top"/tools/vm/* - <<-EOF | sha256sum
+	${PRT_APPEND:-}
+	EOF
+)
+if [ "$(cat "$run/complete" 2>/dev/null)" = "$key" ]; then
+	rm -rf "$new"
+	echo "run-suite: $run has the results of these boots already"
+	exit 0
+fi
+rm -rf "$run"
+mv "$new" "$run"
 
 : >"$run/boots"
 while read -r boot hotplug globs; do
 	start=$(date +%s)
-	HOTPLUG=$hotplug VM_APPEND="prt.tests=$globs" "$top/tools/vm/run.sh" \
+	HOTPLUG=$hotplug VM_APPEND="${PRT_APPEND:+$PRT_APPEND }prt.tests=$globs" "$top/tools/vm/run.sh" \
 		"$kbuild/arch/x86/boot/bzImage" "$run/initramfs.gz" "$run/$boot" </dev/null
 	echo "$boot $hotplug $globs $(($(date +%s) - start))" >>"$run/boots"
 done <"$run/plan"
+echo "$key" >"$run/complete"
 echo "run-suite: $(wc -l <"$run/boots") boots, $(awk '{ s += $4 } END { print s }' "$run/boots")s in the VM"

@@ -522,6 +522,7 @@ static int __init prt_init(void)
 	debugfs_create_file("counters", 0600, prt_dir, NULL, &prt_counters_fops);
 	debugfs_create_file("host_reset_root_port", 0200, prt_dir, NULL,
 			    &prt_host_reset_fops);
+	prt_bench_init(prt_dir);
 	for (i = 0; i < PRT_NR_SITES; i++) {
 		struct prt_fail_site *site = &prt_sites[i];
 		struct dentry *dir;

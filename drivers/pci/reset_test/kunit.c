@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suites of the test VM, a module of their own so that loading the
- * hooks does not run them: the environment the other tests rely on, and
- * nesting of IOMMU reset preparation.
+ * hooks does not run them: the environment the other tests rely on,
+ * nesting of IOMMU reset preparation, and of the rescan/remove lock
+ * (rescan_kunit.c).
  */
 #include <kunit/test.h>
 #include <linux/device.h>
@@ -120,7 +121,7 @@ static struct kunit_suite prt_nest_suite = {
 	.test_cases = prt_nest_cases,
 };
 
-kunit_test_suites(&prt_env_suite, &prt_nest_suite);
+kunit_test_suites(&prt_env_suite, &prt_nest_suite, &prt_rescan_suite);
 
 MODULE_IMPORT_NS("PCI_RESET_TEST");
 MODULE_DESCRIPTION("KUnit tests of IOMMU reset preparation in the test VM");

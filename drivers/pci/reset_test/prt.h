@@ -27,6 +27,11 @@ void prt_read_counts(struct prt_counts *c);
 void prt_zero_counts(void);
 bool prt_can_count_blocks(void);
 
+extern struct kunit_suite prt_rescan_suite;
+
+struct dentry;
+void prt_bench_init(struct dentry *dir);
+
 /* Driver callbacks that run under a lock, where a test may hold them. */
 enum prt_cb {
 	PRT_PROBE,

@@ -14,8 +14,6 @@
 #include "prt_park.h"
 #include "kselftest_harness.h"
 
-#include <ctype.h>
-
 /* Longer than the hung-task timeout, 10 s: long enough to call it stuck. */
 #define PRT_RESET_WAIT_SECS	20
 #define PRT_REPLUG_SECS		30
@@ -23,57 +21,6 @@
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT	(PRT_HOST_DEL_SECS + PRT_HOST_ADD_SECS + \
 				 PRT_RESET_WAIT_SECS + PRT_REPLUG_SECS + 60)
-
-/* Is one of pciehp's IRQ threads asleep on a lock (state D)? */
-static bool prt_pciehp_thread_blocked(void)
-{
-	char path[PATH_MAX], buf[512], *p;
-	struct dirent *de;
-	bool blocked = false;
-	DIR *d;
-
-	d = opendir("/proc");
-	if (!d)
-		return false;
-	while (!blocked && (de = readdir(d))) {
-		if (!isdigit(de->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if (prt_read(path, buf, sizeof(buf)))
-			continue;
-		/* "pid (comm) state ...": comm is irq/<n>-pciehp */
-		p = strrchr(buf, ')');
-		blocked = p && strstr(buf, "-pciehp)") && p[1] == ' ' && p[2] == 'D';
-	}
-	closedir(d);
-	return blocked;
-}
-
-static bool prt_wait_for(bool (*cond)(void), int secs)
-{
-	double end = prt_now() + secs;
-
-	while (!cond()) {
-		if (prt_now() > end)
-			return false;
-		usleep(100000);
-	}
-	return true;
-}
-
-/* Did @pid exit within @secs? Its status is in *status then. */
-static bool prt_exited_within(pid_t pid, int secs, int *status)
-{
-	double end = prt_now() + secs;
-
-	for (;;) {
-		if (waitpid(pid, status, WNOHANG) == pid)
-			return true;
-		if (prt_now() > end)
-			return false;
-		usleep(100000);
-	}
-}
 
 FIXTURE(unplug) {
 	struct prt_host host;
@@ -145,7 +92,7 @@ TEST_F(unplug, slot_reset_while_removal_waits)
 	/* 2. The host unplugs the ATS device; pciehp waits for the lock. */
 	self->unplugger = prt_unplug_async(&self->host, PRT_HOST_ATS_ID);
 	ASSERT_LT(0, self->unplugger);
-	ASSERT_TRUE(prt_wait_for(prt_pciehp_thread_blocked, PRT_HOST_DEL_SECS))
+	ASSERT_TRUE(prt_wait_blocked(-1, "-pciehp", PRT_HOST_DEL_SECS))
 		TH_LOG("pciehp never waited for the rescan lock");
 
 	/* 3. The slot is reset before the parked removal may go on. */

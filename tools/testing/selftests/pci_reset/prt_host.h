@@ -34,14 +34,6 @@ struct prt_host {
 	char buf[256];
 };
 
-static inline double prt_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Read one line, without its end, within @secs; 0 or -errno. */
 static inline int prt_host_read(struct prt_host *h, char *line, size_t size, double secs)
 {

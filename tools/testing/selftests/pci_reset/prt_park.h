@@ -112,13 +112,76 @@ static inline bool prt_wait_parked(const char *drv, const char *cb, int n)
 	return false;
 }
 
-/* Write @val to @attr of @bdf in a child: the write may park. */
+/*
+ * Is a task asleep in state D: @pid, or else any task whose name contains
+ * @comm (e.g. "-pciehp" for pciehp's IRQ threads)?
+ */
+static inline bool prt_blocked(pid_t pid, const char *comm)
+{
+	char path[PATH_MAX], buf[512], *p;
+	struct dirent *de;
+	bool blocked = false;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return false;
+	while (!blocked && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (pid > 0 && atoi(de->d_name) != pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if (prt_read(path, buf, sizeof(buf)))
+			continue;
+		/* "pid (comm) state ...", and comm may hold spaces */
+		p = strrchr(buf, ')');
+		if (!p || p[1] != ' ' || p[2] != 'D')
+			continue;
+		*p = '\0';
+		blocked = pid > 0 || strstr(buf, comm);
+	}
+	closedir(d);
+	return blocked;
+}
+
+/* Wait up to @secs for prt_blocked(@pid, @comm). */
+static inline bool prt_wait_blocked(pid_t pid, const char *comm, int secs)
+{
+	double end = prt_now() + secs;
+
+	while (!prt_blocked(pid, comm)) {
+		if (prt_now() > end)
+			return false;
+		usleep(100000);
+	}
+	return true;
+}
+
+/* Did @pid exit within @secs? Its status is in *status then. */
+static inline bool prt_exited_within(pid_t pid, int secs, int *status)
+{
+	double end = prt_now() + secs;
+
+	for (;;) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		if (prt_now() > end)
+			return false;
+		usleep(100000);
+	}
+}
+
+/*
+ * Write @val to @attr of @bdf in a child, which may park: its exit status
+ * is 0 or the errno of the write.
+ */
 static inline pid_t prt_write_async(const char *bdf, const char *attr, const char *val)
 {
 	pid_t pid = fork();
 
 	if (!pid)
-		_exit(prt_dev_write(bdf, attr, val) ? 1 : 0);
+		_exit(-prt_dev_write(bdf, attr, val) & 0xff);
 	return pid;
 }
 

@@ -15,10 +15,19 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <signal.h>
+#include <time.h>
 
 #include <pci_reset_test.h>
 
 #define PCI_DEVICES "/sys/bus/pci/devices"
+
+static inline double prt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* Write @val to @path; 0 or -errno of the write. */
 static inline int prt_write(const char *path, const char *val)

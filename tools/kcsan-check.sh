@@ -1,0 +1,26 @@
+#!/bin/sh
+# The patched kernel under KCSAN, with the sets that race tasks against
+# each other: one "ok|FAIL kcsan: ..." line to <items file>. Any test that
+# fails, and any KCSAN report or other splat in a boot, fails it.
+#
+# Env (from the Makefile): SRC (at the series), OUT.
+# Usage: kcsan-check.sh <items file> <selftests dir>
+set -eu
+
+items=$1
+tests=$2
+top=$(cd "$(dirname "$0")/.." && pwd)
+sets=kunit,park_smoke,hotplug_locks,sriov_locks,sriov_stress
+
+if ! "$top/tools/build-kernel.sh" "$SRC" "$OUT/build/kcsan" \
+	"$top/tools/kconfig/kcsan.config" >"$OUT/kcsan-build.log" 2>&1; then
+	echo "FAIL kcsan: the KCSAN kernel does not build (see $OUT/kcsan-build.log)" >"$items"
+	exit 1
+fi
+"$top/tools/run-suite.sh" "$OUT/build/kcsan" "$OUT/vm/kcsan" "$tests" --sets "$sets"
+if summary=$(REPORT_JSON=$OUT/kcsan.json "$top/tools/report.py" test "$OUT/vm/kcsan" | tail -n 1); then
+	echo "ok kcsan: $sets: $summary, no KCSAN report" >"$items"
+else
+	echo "FAIL kcsan: $sets: $summary (see $OUT/vm/kcsan)" >"$items"
+	exit 1
+fi

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sriov_numvfs against removals of the PF, and VFs removed by the PF
+ * driver's remove(), on the NVMe SR-IOV PF bound to prt_sriov_pf.
+ *
+ * race: a write to sriov_numvfs, disabling or enabling VFs, while a removal
+ * of the PF waits for the rescan/remove lock. Another removal holds that
+ * lock, parked in prt_vf's remove() on the ATS device. The test queues the
+ * PF's removal behind it (sysfs remove of the PF or of its Root Port, a
+ * pciehp or acpiphp hot-unplug by the host), then the write, and lets the
+ * parked removal go. The lock goes to the PF's removal, which unbinds the
+ * PF's driver and so takes the PF's device lock. A write that holds that
+ * device lock while it waits for the rescan/remove lock never lets go:
+ * both wait for good.
+ *
+ * pf_driver: the PF driver's remove() disables SR-IOV on sysfs unbind and
+ * on rmmod, where nobody holds the rescan/remove lock for it.
+ */
+#include "prt_host.h"
+#include "prt_park.h"
+#include "kselftest_harness.h"
+
+#include <sys/syscall.h>
+
+/* Twice the hung-task timeout, 10 s: long enough to call it stuck. */
+#define PRT_STUCK_SECS		20
+#define PRT_BACK_SECS		30
+
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT	(PRT_HOST_DEL_SECS + PRT_HOST_ADD_SECS + \
+				 3 * PRT_STUCK_SECS + 2 * PRT_BACK_SECS + 30)
+
+enum prt_removal { PRT_REMOVE_PF, PRT_REMOVE_PORT, PRT_UNPLUG_PCIEHP, PRT_UNPLUG_ACPIPHP };
+
+/* The Root Port above @bdf: the name of its sysfs parent. */
+static int prt_parent(const char *bdf, char *parent, size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	*strrchr(link, '/') = '\0';
+	return snprintf(parent, size, "%s", basename(link)) < (int)size ? 0 : -ENAMETOOLONG;
+}
+
+/* Is @bdf there and bound to @drv? nvme binds asynchronously: wait a bit. */
+static bool prt_back(const char *bdf, const char *drv)
+{
+	double end = prt_now() + PRT_BACK_SECS;
+	char cur[64];
+
+	do {
+		if (!prt_driver(bdf, cur, sizeof(cur)) && !strcmp(cur, drv))
+			return true;
+		usleep(100000);
+	} while (prt_now() < end);
+	return false;
+}
+
+/* Everything removed is back after a rescan, bound to its own driver. */
+static void prt_expect_back(struct __test_metadata *_metadata, const char *pf,
+			    const char *ats)
+{
+	ASSERT_EQ(0, prt_write("/sys/bus/pci/rescan", "1"));
+	EXPECT_TRUE(prt_back(pf, "nvme"));
+	EXPECT_TRUE(prt_back(ats, "virtio-pci"));
+}
+
+/* The PF on prt_sriov_pf, whose probe() enabled two VFs, left unbound. */
+static void prt_pf_setup(struct __test_metadata *_metadata, const char *pf)
+{
+	char drv[64] = "";
+
+	ASSERT_EQ(0, prt_dev_write(pf, "sriov_numvfs", "0"));
+	ASSERT_EQ(0, prt_dev_write(pf, "sriov_drivers_autoprobe", "0"));
+	ASSERT_EQ(0, prt_rebind(pf, PRT_DRV_SRIOV_PF));
+	ASSERT_EQ(0, prt_driver(pf, drv, sizeof(drv)));
+	ASSERT_STREQ(PRT_DRV_SRIOV_PF, drv);
+	ASSERT_EQ(2, prt_num_virtfns(pf));
+}
+
+FIXTURE(race) {
+	struct prt_host host;
+	char pf[16], port[16], ats[16];
+	pid_t parker, remover, writer;
+};
+
+FIXTURE_VARIANT(race) {
+	enum prt_removal removal;
+	const char *numvfs;
+};
+
+#define PRT_RACE(name, how, vfs)					\
+	FIXTURE_VARIANT_ADD(race, name) { .removal = how, .numvfs = vfs }
+
+PRT_RACE(disable_vs_pf_remove, PRT_REMOVE_PF, "0");
+PRT_RACE(enable_vs_pf_remove, PRT_REMOVE_PF, "2");
+PRT_RACE(disable_vs_port_remove, PRT_REMOVE_PORT, "0");
+PRT_RACE(enable_vs_port_remove, PRT_REMOVE_PORT, "2");
+PRT_RACE(disable_vs_pciehp_unplug, PRT_UNPLUG_PCIEHP, "0");
+PRT_RACE(enable_vs_pciehp_unplug, PRT_UNPLUG_PCIEHP, "2");
+PRT_RACE(disable_vs_acpiphp_unplug, PRT_UNPLUG_ACPIPHP, "0");
+PRT_RACE(enable_vs_acpiphp_unplug, PRT_UNPLUG_ACPIPHP, "2");
+
+static bool prt_unplugs(const FIXTURE_VARIANT(race) *v)
+{
+	return v->removal == PRT_UNPLUG_PCIEHP || v->removal == PRT_UNPLUG_ACPIPHP;
+}
+
+FIXTURE_SETUP(race)
+{
+	const char *mode = variant->removal == PRT_UNPLUG_PCIEHP ? "native" : "acpi";
+	int ret;
+
+	if (prt_unplugs(variant) && strcmp(prt_boot_hotplug(), mode))
+		SKIP(return, "needs HOTPLUG=%s", mode);
+	if (access(PRT_DEBUGFS_DIR "/" PRT_DRV_SRIOV_PF, F_OK))
+		SKIP(return, "helper drivers not loaded");
+	ret = prt_host_open(&self->host);
+	if (ret && prt_unplugs(variant))
+		SKIP(return, "no host channel on %s: %s", PRT_HOST_TTY, strerror(-ret));
+	ASSERT_EQ(0, prt_find_dev(PRT_NVME_VENDOR, PRT_NVME_DEVICE, self->pf, sizeof(self->pf)));
+	ASSERT_EQ(0, prt_find_dev(PRT_ATS_VENDOR, PRT_ATS_DEVICE, self->ats, sizeof(self->ats)));
+	ASSERT_EQ(0, prt_parent(self->pf, self->port, sizeof(self->port)));
+	prt_pf_setup(_metadata, self->pf);
+	if (strcmp(variant->numvfs, "0"))
+		ASSERT_EQ(0, prt_dev_write(self->pf, "sriov_numvfs", "0"));
+	ASSERT_EQ(0, prt_rebind(self->ats, PRT_DRV_VF));
+}
+
+/* Let everything go; what is stuck stays stuck, and the test failed. */
+FIXTURE_TEARDOWN(race)
+{
+	int status;
+
+	prt_park_ctl(PRT_DRV_VF, "release", "1");
+	if (self->parker > 0)
+		prt_exited_within(self->parker, 1, &status);
+	if (self->writer > 0)
+		prt_exited_within(self->writer, 1, &status);
+	if (self->remover > 0)
+		prt_exited_within(self->remover, 1, &status);
+	prt_host_close(&self->host);
+}
+
+static pid_t prt_unplug_async(struct prt_host *host, const char *id)
+{
+	char why[512];
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(prt_host_cmd(host, why, sizeof(why), PRT_HOST_DEL_SECS,
+				   "device_del %s", id) ? 1 : 0);
+	return pid;
+}
+
+TEST_F(race, numvfs_vs_removal)
+{
+	const char *queued = "a removal";
+	char why[512];
+	int status;
+
+	/* 1. A removal holds the rescan/remove lock, parked in prt_vf. */
+	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_VF, "stall", PRT_CB_REMOVE));
+	self->parker = prt_write_async(self->ats, "remove", "1");
+	ASSERT_LT(0, self->parker);
+	ASSERT_TRUE(prt_wait_parked(PRT_DRV_VF, PRT_CB_REMOVE, 1));
+
+	/* 2. The PF's removal waits for the lock. */
+	switch (variant->removal) {
+	case PRT_REMOVE_PF:
+		self->remover = prt_write_async(self->pf, "remove", "1");
+		queued = prt_wait_blocked(self->remover, NULL, PRT_STUCK_SECS) ? "" : "sysfs remove";
+		break;
+	case PRT_REMOVE_PORT:
+		self->remover = prt_write_async(self->port, "remove", "1");
+		queued = prt_wait_blocked(self->remover, NULL, PRT_STUCK_SECS) ? "" : "sysfs remove";
+		break;
+	case PRT_UNPLUG_PCIEHP:
+		self->remover = prt_unplug_async(&self->host, PRT_HOST_NVME_ID);
+		queued = prt_wait_blocked(-1, "-pciehp", PRT_HOST_DEL_SECS) ? "" : "pciehp";
+		break;
+	case PRT_UNPLUG_ACPIPHP:
+		self->remover = prt_unplug_async(&self->host, PRT_HOST_NVME_ID);
+		queued = prt_wait_blocked(-1, "kworker", PRT_HOST_DEL_SECS) ? "" : "acpiphp";
+		break;
+	}
+	ASSERT_LT(0, self->remover);
+	ASSERT_STREQ("", queued) TH_LOG("%s never waited for the rescan/remove lock", queued);
+
+	/* 3. The write waits too, then the parked removal goes. */
+	self->writer = prt_write_async(self->pf, "sriov_numvfs", variant->numvfs);
+	ASSERT_LT(0, self->writer);
+	ASSERT_TRUE(prt_wait_blocked(self->writer, NULL, PRT_STUCK_SECS));
+	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_VF, "release", "1"));
+	ASSERT_TRUE(prt_exited_within(self->parker, PRT_STUCK_SECS, &status));
+	self->parker = 0;
+
+	/* 4. Both end: the write done first, or refused for a removed PF. */
+	ASSERT_TRUE(prt_exited_within(self->writer, PRT_STUCK_SECS, &status))
+		TH_LOG("the sriov_numvfs write and the PF's removal wait for each other");
+	self->writer = 0;
+	EXPECT_TRUE(WIFEXITED(status) &&
+		    (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == ENODEV))
+		TH_LOG("the write failed: %s", strerror(WEXITSTATUS(status)));
+	ASSERT_TRUE(prt_exited_within(self->remover, prt_unplugs(variant) ?
+				      PRT_HOST_DEL_SECS : PRT_STUCK_SECS, &status));
+	self->remover = 0;
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	EXPECT_FALSE(prt_exists(self->pf));
+
+	/* 5. And all comes back. */
+	if (prt_unplugs(variant))
+		ASSERT_EQ(0, prt_host_cmd(&self->host, why, sizeof(why), PRT_HOST_ADD_SECS,
+					  "device_add %s", PRT_HOST_NVME_ID))
+			TH_LOG("%s", why);
+	prt_expect_back(_metadata, self->pf, self->ats);
+}
+
+/* New kernel warnings since @fd was opened at the end of /dev/kmsg. */
+static int prt_kmsg_warnings(int fd)
+{
+	char rec[2048];
+	int n = 0;
+	ssize_t len;
+
+	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0) {
+		rec[len] = '\0';
+		n += !!strstr(rec, "WARNING:");
+	}
+	return n;
+}
+
+static int prt_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+FIXTURE(pf_driver) {
+	char pf[16];
+	int kmsg;
+};
+
+FIXTURE_SETUP(pf_driver)
+{
+	if (access(PRT_DEBUGFS_DIR "/" PRT_DRV_SRIOV_PF, F_OK))
+		SKIP(return, "helper drivers not loaded");
+	ASSERT_EQ(0, prt_find_dev(PRT_NVME_VENDOR, PRT_NVME_DEVICE, self->pf, sizeof(self->pf)));
+	prt_pf_setup(_metadata, self->pf);
+	self->kmsg = prt_kmsg_open();
+	ASSERT_LE(0, self->kmsg);
+}
+
+FIXTURE_TEARDOWN(pf_driver)
+{
+	prt_dev_write(self->pf, "sriov_numvfs", "0");
+	prt_rebind(self->pf, "");
+	prt_dev_write(self->pf, "sriov_drivers_autoprobe", "1");
+	close(self->kmsg);
+}
+
+TEST_F(pf_driver, unbind_removes_vfs)
+{
+	ASSERT_EQ(0, prt_write("/sys/bus/pci/drivers/" PRT_DRV_SRIOV_PF "/unbind", self->pf));
+	EXPECT_EQ(0, prt_num_virtfns(self->pf));
+	EXPECT_EQ(0, prt_kmsg_warnings(self->kmsg))
+		TH_LOG("VFs were removed without the rescan/remove lock");
+}
+
+TEST_F(pf_driver, rmmod_removes_vfs)
+{
+	int fd;
+
+	ASSERT_EQ(0, syscall(SYS_delete_module, PRT_DRV_SRIOV_PF, O_NONBLOCK));
+	EXPECT_EQ(0, prt_num_virtfns(self->pf));
+	EXPECT_EQ(0, prt_kmsg_warnings(self->kmsg))
+		TH_LOG("VFs were removed without the rescan/remove lock");
+	fd = open("/lib/modules/" PRT_DRV_SRIOV_PF ".ko", O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, syscall(SYS_finit_module, fd, "", 0));
+	close(fd);
+}
+
+/* Refused with a clear error, and nothing changed. */
+TEST_F(pf_driver, bad_input_changes_nothing)
+{
+	static const struct { const char *attr, *val; int err; } bad[] = {
+		{ "sriov_numvfs", "two", EINVAL },
+		{ "sriov_numvfs", "-1", EINVAL },
+		{ "sriov_numvfs", "65536", EINVAL },
+		{ "sriov_numvfs", "5", ERANGE },
+		{ "remove", "yes", EINVAL },
+		{ "rescan", "x", EINVAL },
+		{ "reset_method", "bogus", EINVAL },
+		{ "reset", "2", EINVAL },
+	};
+	char before[128], after[128];
+	size_t i;
+
+	ASSERT_EQ(0, prt_dev_read(self->pf, "reset_method", before, sizeof(before)));
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		EXPECT_EQ(-bad[i].err, prt_dev_write(self->pf, bad[i].attr, bad[i].val))
+			TH_LOG("%s < \"%s\"", bad[i].attr ?: "", bad[i].val ?: "");
+	EXPECT_EQ(-EINVAL, prt_write("/sys/bus/pci/rescan", "x"));
+	EXPECT_TRUE(prt_exists(self->pf));
+	EXPECT_EQ(2, prt_num_virtfns(self->pf));
+	ASSERT_EQ(0, prt_dev_read(self->pf, "reset_method", after, sizeof(after)));
+	EXPECT_STREQ(before, after);
+}
+
+TEST_HARNESS_MAIN
