@@ -10,7 +10,7 @@ set -eu
 items=$1
 tests=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
-sets=kunit,park_smoke,hotplug_locks,sriov_locks,sriov_stress
+sets=kunit,park_smoke,sriov_locks,sriov_stress
 
 if ! "$top/tools/build-kernel.sh" "$SRC" "$OUT/build/kcsan" \
 	"$top/tools/kconfig/kcsan.config" >"$OUT/kcsan-build.log" 2>&1; then

@@ -239,6 +239,17 @@ def clean_items(kernel, run):
             (f'{kernel}: every boot complete', not incomplete(run))]
 
 
+def planned(tests, rundir):
+    """The tests a run's plan selected, all of them without a plan: a run of
+    some sets only (run-suite.sh --sets) answers for those."""
+    lines = read(os.path.join(rundir, 'plan'))
+    if not lines:
+        return tests
+    globs = [g for line in lines for g in line.split()[2].split(',')]
+    return {t: v for t, v in tests.items()
+            if any(fnmatch.fnmatchcase(t, g) for g in globs)}
+
+
 def cmd_test(tests, rundir):
     run = load_run(rundir)
     rows, items = [('test', 'result', 'verdict')], []
@@ -375,7 +386,7 @@ def main(argv):
     if mode == 'caught':
         return 0 if cmd_caught(tests, args[0], args[1:]) else 1
     if mode == 'test':
-        items, data = cmd_test(tests, args[0])
+        items, data = cmd_test(planned(tests, args[0]), args[0])
     else:
         items, data = cmd_check(tests, args[0], args[1], args[2:])
     write_json(data, items)

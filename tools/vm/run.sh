@@ -24,7 +24,7 @@ kernel=$(realpath "$1")
 initrd=$(realpath "$2")
 dir=$3
 timeout=${VM_TIMEOUT:-600}
-grace=${VM_GRACE:-30}
+grace=${VM_GRACE:-15}
 hotplug=${HOTPLUG:-acpi}
 topology=$here/topology.args
 

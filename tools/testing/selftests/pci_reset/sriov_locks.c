@@ -207,6 +207,8 @@ TEST_F(race, numvfs_vs_removal)
 	EXPECT_TRUE(WIFEXITED(status) &&
 		    (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == ENODEV))
 		TH_LOG("the write failed: %s", strerror(WEXITSTATUS(status)));
+	ksft_print_msg("sriov_numvfs < %s: %s\n", variant->numvfs,
+		       WEXITSTATUS(status) ? strerror(WEXITSTATUS(status)) : "done");
 	ASSERT_TRUE(prt_exited_within(self->remover, prt_unplugs(variant) ?
 				      PRT_HOST_DEL_SECS : PRT_STUCK_SECS, &status));
 	self->remover = 0;
