@@ -39,7 +39,7 @@ static u64 prt_bench_lock(bool nested)
 static int prt_bench_show(struct seq_file *m, void *unused)
 {
 	seq_printf(m, "lock_unlock_ns %llu\n", prt_bench_lock(false));
-#ifdef PRT_HAVE_RESCAN_GUARD
+#ifdef PRT_RESCAN_LOCK_NESTS
 	seq_printf(m, "nested_ns %llu\n", prt_bench_lock(true));
 #else
 	seq_puts(m, "nested_ns -1\n");
