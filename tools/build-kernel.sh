@@ -20,6 +20,11 @@ if command -v ccache >/dev/null 2>&1; then
 	export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$top/.cache}"
 	export CCACHE_NOHASHDIR=1
 fi
+# The same sources give the same image: a kernel rebuilt after a checkout
+# of other files and back is the kernel that was tested (run-suite.sh).
+export KBUILD_BUILD_TIMESTAMP="${KBUILD_BUILD_TIMESTAMP:-Thu Jan  1 00:00:00 UTC 1970}"
+export KBUILD_BUILD_VERSION="${KBUILD_BUILD_VERSION:-1}"
+export KBUILD_BUILD_USER="${KBUILD_BUILD_USER:-root}" KBUILD_BUILD_HOST="${KBUILD_BUILD_HOST:-vm}"
 jobs=${JOBS:-$(($(nproc) + 1))}
 kmake() { make -s -C "$src" O="$out" CC="$cc" -j"$jobs" "$@"; }
 
