@@ -52,7 +52,8 @@ static void prt_toggle(struct prt_stress *s, const char *pf)
 		s->refused += ret == -ENODEV || ret == -ENOENT;
 		s->toggler_at = "sriov_numvfs < garbage";
 		ret = prt_dev_write(pf, "sriov_numvfs", prt_garbage[i % ARRAY_SIZE(prt_garbage)]);
-		if (ret != -EINVAL && ret != -ENOENT)
+		/* Refused as garbage, or because the PF, or its file, is gone. */
+		if (ret != -EINVAL && ret != -ENOENT && ret != -ENODEV)
 			s->bad_input_wrong++;
 		s->cycles++;
 		s->toggler_seen = prt_now();
