@@ -67,17 +67,6 @@ FIXTURE_TEARDOWN(unplug)
 	prt_host_close(&self->host);
 }
 
-static pid_t prt_unplug_async(struct prt_host *host, const char *id)
-{
-	char why[512];
-	pid_t pid = fork();
-
-	if (!pid)
-		_exit(prt_host_cmd(host, why, sizeof(why), PRT_HOST_DEL_SECS,
-				   "device_del %s", id) ? 1 : 0);
-	return pid;
-}
-
 TEST_F(unplug, slot_reset_while_removal_waits)
 {
 	char why[512];

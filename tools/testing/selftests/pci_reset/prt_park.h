@@ -194,4 +194,35 @@ static inline int prt_child_status(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
+#define PRT_BIND_SECS	30
+
+/* The Root Port above @bdf: the name of its sysfs parent. */
+static inline int prt_parent(const char *bdf, char *parent, size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	*strrchr(link, '/') = '\0';
+	return snprintf(parent, size, "%s", basename(link)) < (int)size ? 0 : -ENAMETOOLONG;
+}
+
+/* Is @bdf there and bound to @drv? nvme binds asynchronously: wait a bit. */
+static inline bool prt_back(const char *bdf, const char *drv)
+{
+	double end = prt_now() + PRT_BIND_SECS;
+	char cur[64];
+
+	do {
+		if (!prt_driver(bdf, cur, sizeof(cur)) && !strcmp(cur, drv))
+			return true;
+		usleep(100000);
+	} while (prt_now() < end);
+	return false;
+}
+
 #endif /* PRT_PARK_H */

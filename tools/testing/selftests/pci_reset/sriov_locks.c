@@ -24,42 +24,12 @@
 
 /* Twice the hung-task timeout, 10 s: long enough to call it stuck. */
 #define PRT_STUCK_SECS		20
-#define PRT_BACK_SECS		30
 
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT	(PRT_HOST_DEL_SECS + PRT_HOST_ADD_SECS + \
-				 3 * PRT_STUCK_SECS + 2 * PRT_BACK_SECS + 30)
+				 3 * PRT_STUCK_SECS + 2 * PRT_BIND_SECS + 30)
 
 enum prt_removal { PRT_REMOVE_PF, PRT_REMOVE_PORT, PRT_UNPLUG_PCIEHP, PRT_UNPLUG_ACPIPHP };
-
-/* The Root Port above @bdf: the name of its sysfs parent. */
-static int prt_parent(const char *bdf, char *parent, size_t size)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = '\0';
-	*strrchr(link, '/') = '\0';
-	return snprintf(parent, size, "%s", basename(link)) < (int)size ? 0 : -ENAMETOOLONG;
-}
-
-/* Is @bdf there and bound to @drv? nvme binds asynchronously: wait a bit. */
-static bool prt_back(const char *bdf, const char *drv)
-{
-	double end = prt_now() + PRT_BACK_SECS;
-	char cur[64];
-
-	do {
-		if (!prt_driver(bdf, cur, sizeof(cur)) && !strcmp(cur, drv))
-			return true;
-		usleep(100000);
-	} while (prt_now() < end);
-	return false;
-}
 
 /* Everything removed is back after a rescan, bound to its own driver. */
 static void prt_expect_back(struct __test_metadata *_metadata, const char *pf,
@@ -145,17 +115,6 @@ FIXTURE_TEARDOWN(race)
 	if (self->remover > 0)
 		prt_exited_within(self->remover, 1, &status);
 	prt_host_close(&self->host);
-}
-
-static pid_t prt_unplug_async(struct prt_host *host, const char *id)
-{
-	char why[512];
-	pid_t pid = fork();
-
-	if (!pid)
-		_exit(prt_host_cmd(host, why, sizeof(why), PRT_HOST_DEL_SECS,
-				   "device_del %s", id) ? 1 : 0);
-	return pid;
 }
 
 TEST_F(race, numvfs_vs_removal)

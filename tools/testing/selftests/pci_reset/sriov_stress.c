@@ -22,10 +22,9 @@
 #define PRT_CYCLES		1000	/* prt.stress_cycles=<n> on the command line */
 #define PRT_STUCK_SECS		30
 #define PRT_DEADLINE_SECS	900
-#define PRT_BACK_SECS		30
 
 #undef TEST_TIMEOUT_DEFAULT
-#define TEST_TIMEOUT_DEFAULT	(PRT_DEADLINE_SECS + PRT_STUCK_SECS + PRT_BACK_SECS + 60)
+#define TEST_TIMEOUT_DEFAULT	(PRT_DEADLINE_SECS + PRT_STUCK_SECS + PRT_BIND_SECS + 60)
 
 /* Progress of the two tasks, in memory they share with the test. */
 struct prt_stress {
@@ -80,34 +79,6 @@ static void prt_remove_rescan(struct prt_stress *s, const char *pf, const char *
 	}
 }
 
-/* The Root Port above @bdf: the name of its sysfs parent. */
-static int prt_parent(const char *bdf, char *parent, size_t size)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = '\0';
-	*strrchr(link, '/') = '\0';
-	return snprintf(parent, size, "%s", basename(link)) < (int)size ? 0 : -ENAMETOOLONG;
-}
-
-static bool prt_bound(const char *bdf, const char *drv)
-{
-	double end = prt_now() + PRT_BACK_SECS;
-	char cur[64];
-
-	do {
-		if (!prt_driver(bdf, cur, sizeof(cur)) && !strcmp(cur, drv))
-			return true;
-		usleep(100000);
-	} while (prt_now() < end);
-	return false;
-}
-
 /* The value of @key<n> on the kernel command line, or @def. */
 static int prt_cmdline_int(const char *key, int def)
 {
@@ -139,7 +110,7 @@ TEST(numvfs_vs_remove_rescan)
 	ASSERT_EQ(0, prt_write(PRT_PF_NUM_VFS, "0"));
 	ASSERT_EQ(0, prt_write("/sys/bus/pci/drivers_autoprobe", "0"));
 	ASSERT_EQ(0, prt_rebind(pf, PRT_DRV_SRIOV_PF));
-	ASSERT_TRUE(prt_bound(pf, PRT_DRV_SRIOV_PF));
+	ASSERT_TRUE(prt_back(pf, PRT_DRV_SRIOV_PF));
 	/*
 	 * Every VF added logs a few lines, and the serial console would set
 	 * the pace. Warnings and errors still reach it; the rest stays in
@@ -198,9 +169,9 @@ TEST(numvfs_vs_remove_rescan)
 	ASSERT_EQ(0, prt_write("/sys/bus/pci/drivers_autoprobe", "1"));
 	ASSERT_EQ(0, prt_rebind(pf, ""));
 	prt_write("/sys/bus/pci/drivers_probe", port);
-	ASSERT_TRUE(prt_bound(pf, "nvme"));
-	EXPECT_TRUE(prt_bound(port, "pcieport"));
-	EXPECT_TRUE(prt_bound(ats, "virtio-pci"));
+	ASSERT_TRUE(prt_back(pf, "nvme"));
+	EXPECT_TRUE(prt_back(port, "pcieport"));
+	EXPECT_TRUE(prt_back(ats, "virtio-pci"));
 	EXPECT_EQ(0, prt_dev_write(pf, "sriov_drivers_autoprobe", "0"));
 	EXPECT_EQ(0, prt_dev_write(pf, "sriov_numvfs", "2"));
 	EXPECT_EQ(2, prt_num_virtfns(pf));
