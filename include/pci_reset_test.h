@@ -19,6 +19,10 @@
  *             "1" gives the target's host bridge a reset_root_port that
  *             resets the secondary bus (and can fail, fail_root_port);
  *             "0" takes it away again
+ *   msix_table
+ *             read: the target's MSI-X table as the device holds it, one
+ *             "<entry> <addr hi> <addr lo> <data> <vector ctrl>" line (hex)
+ *             per allocated vector; ENODEV without MSI-X
  *   fail_SITE one fault attribute per injection site, for the target
  *             (Documentation/fault-injection/fault-injection.rst:
  *             probability, interval, times, task-filter, verbose), plus
@@ -32,6 +36,22 @@
  *             are parked right now, and how many ran since the module
  *             was loaded
  *   release   write anything: wake every parked callback and stop parking
+ *
+ * The sample migration driver, PRT_DRV_VFIO_MIG (a vfio-pci variant driver
+ * bound through driver_override), has its own directory,
+ * PRT_VFIO_MIG_DEBUGFS:
+ *
+ *   migration_resets
+ *             read: how many times the driver reset the migration state
+ *             (back to RUNNING, data transfer files ended) after a reset of
+ *             one of its devices, since the module was loaded; write 0 to
+ *             zero it
+ *   migration_reset_op
+ *             read-only: "1" if the module was built for a kernel with the
+ *             migration_reset op of struct vfio_migration_ops (vfio-pci
+ *             resets the migration state after releasing memory_lock), "0"
+ *             if its reset_done() callback does it, as the migration
+ *             drivers of the base kernel do
  */
 #ifndef PCI_RESET_TEST_H
 #define PCI_RESET_TEST_H
@@ -48,10 +68,18 @@
 #define PRT_FAIL_FLR_CONFIG	"fail_flr_config"
 /* The host bridge's reset_root_port (host_reset_root_port). */
 #define PRT_FAIL_ROOT_PORT	"fail_root_port"
+/* pci_dev_wait() after a secondary bus reset: the device does not come back. */
+#define PRT_FAIL_BUS_WAIT	"fail_bus_wait"
 
 /* Helper drivers, bound through driver_override. */
 #define PRT_DRV_SRIOV_PF	"prt_sriov_pf"	/* enables VFs in probe */
 #define PRT_DRV_VF		"prt_vf"
+
+/* The sample migration driver (vfio-pci variant) and its debugfs files. */
+#define PRT_DRV_VFIO_MIG	"prt_vfio_mig"
+#define PRT_VFIO_MIG_DEBUGFS	"/sys/kernel/debug/" PRT_DRV_VFIO_MIG
+#define PRT_VFIO_MIG_RESETS	"migration_resets"
+#define PRT_VFIO_MIG_RESET_OP	"migration_reset_op"
 
 /* Callbacks a helper driver can park in. */
 #define PRT_CB_PROBE		"probe"

@@ -18,8 +18,9 @@ boot() {
 	: >"$run/index"
 	# shellcheck disable=SC2046
 	"$top/tools/vm/mkinitramfs.sh" "$kb" "$run/initramfs.gz" \
-		$(find "$run/module" -name '*.ko') "$run/index" "$tests/bench"
-	VM_APPEND="prt.tests=bench.*" "$top/tools/vm/run.sh" \
+		$(find "$run/module" -name '*.ko') "$run/index" "$tests/bench" \
+		"$tests/vfio_bench"
+	VM_APPEND="prt.tests=bench.*,vfio_bench.*" "$top/tools/vm/run.sh" \
 		"$kb/arch/x86/boot/bzImage" "$run/initramfs.gz" "$run/vm" >/dev/null
 	sed -n "s/^bench //p" "$run/vm/results.log" | sort >"$run/figures"
 }

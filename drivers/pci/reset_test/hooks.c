@@ -16,9 +16,11 @@
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
+#include <linux/msi.h>
 #include <linux/pci.h>
 #include <linux/pci-ats.h>
 #include <linux/ptrace.h>
+#include <linux/seq_file.h>
 #include <linux/string.h>
 
 #include <pci_reset_test.h>
@@ -45,6 +47,7 @@ enum {
 	PRT_FLR_WAIT,
 	PRT_FLR_CONFIG,
 	PRT_ROOT_PORT,
+	PRT_BUS_WAIT,
 	PRT_NR_SITES
 };
 
@@ -55,6 +58,7 @@ static struct prt_fail_site prt_sites[PRT_NR_SITES] = {
 	/* A bool function: the error is not used. */
 	[PRT_FLR_CONFIG] = { PRT_FAIL_FLR_CONFIG, FAULT_ATTR_INITIALIZER, ENOTTY },
 	[PRT_ROOT_PORT] = { PRT_FAIL_ROOT_PORT, FAULT_ATTR_INITIALIZER, EIO },
+	[PRT_BUS_WAIT] = { PRT_FAIL_BUS_WAIT, FAULT_ATTR_INITIALIZER, ENOTTY },
 };
 
 /* Written under prt_lock, read locklessly by the probe handlers. */
@@ -105,10 +109,15 @@ static int prt_fail(struct pt_regs *regs, int site)
 	return prt_return_early(regs, READ_ONCE(prt_sites[site].err));
 }
 
-static bool prt_is_flr(struct pt_regs *regs)
+static bool prt_is_wait(struct pt_regs *regs, const char *reset_type)
 {
 	return prt_is_target((struct pci_dev *)regs->di) &&
-	       !strcmp((const char *)regs->si, "FLR");
+	       !strcmp((const char *)regs->si, reset_type);
+}
+
+static bool prt_is_flr(struct pt_regs *regs)
+{
+	return prt_is_wait(regs, "FLR");
 }
 
 static int prt_prepare_pre(struct kprobe *p, struct pt_regs *regs)
@@ -137,6 +146,9 @@ static int prt_wait_pre(struct kprobe *p, struct pt_regs *regs)
 	/* pci_dev_wait(dev, reset_type, timeout) */
 	if (prt_is_flr(regs) && prt_should_fail(PRT_FLR_WAIT))
 		return prt_fail(regs, PRT_FLR_WAIT);
+	/* The wait for the target below its bridge after a secondary bus reset. */
+	if (prt_is_wait(regs, "bus reset") && prt_should_fail(PRT_BUS_WAIT))
+		return prt_fail(regs, PRT_BUS_WAIT);
 	return 0;
 }
 
@@ -404,6 +416,41 @@ static ssize_t counters_write(struct file *f, const char __user *ubuf, size_t le
 }
 
 /*
+ * The target's MSI-X table as the device holds it, one "<entry> <address
+ * high> <address low> <data> <vector control>" line per entry in use.
+ * Memory decoding is forced on around the reads, as the kernel's own
+ * restore does, so the table reads back whatever COMMAND says.
+ */
+static int msix_table_show(struct seq_file *m, void *unused)
+{
+	struct msi_desc *desc;
+	void __iomem *entry;
+	struct pci_dev *pdev;
+	u16 cmd;
+
+	guard(mutex)(&prt_lock);
+	pdev = prt_target;
+	if (!pdev || !pdev->msix_enabled || !pdev->msix_base)
+		return -ENODEV;
+
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	pci_write_config_word(pdev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
+	scoped_guard(msi_descs_lock, &pdev->dev) {
+		msi_for_each_desc(desc, &pdev->dev, MSI_DESC_ASSOCIATED) {
+			entry = pdev->msix_base + desc->msi_index * PCI_MSIX_ENTRY_SIZE;
+			seq_printf(m, "%u %08x %08x %08x %08x\n", desc->msi_index,
+				   readl(entry + PCI_MSIX_ENTRY_UPPER_ADDR),
+				   readl(entry + PCI_MSIX_ENTRY_LOWER_ADDR),
+				   readl(entry + PCI_MSIX_ENTRY_DATA),
+				   readl(entry + PCI_MSIX_ENTRY_VECTOR_CTRL));
+		}
+	}
+	pci_write_config_word(pdev, PCI_COMMAND, cmd);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(msix_table);
+
+/*
  * A host bridge's Root Port reset, as qcom and rockchip provide one: x86
  * has none, so the core would reset the bus through the bridge control
  * register. Do that here, unless the fault attribute says the host
@@ -522,6 +569,7 @@ static int __init prt_init(void)
 	debugfs_create_file("counters", 0600, prt_dir, NULL, &prt_counters_fops);
 	debugfs_create_file("host_reset_root_port", 0200, prt_dir, NULL,
 			    &prt_host_reset_fops);
+	debugfs_create_file("msix_table", 0400, prt_dir, NULL, &msix_table_fops);
 	prt_bench_init(prt_dir);
 	for (i = 0; i < PRT_NR_SITES; i++) {
 		struct prt_fail_site *site = &prt_sites[i];

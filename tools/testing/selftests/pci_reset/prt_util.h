@@ -231,4 +231,27 @@ static inline int prt_disk_io(const char *disk)
 	return ret;
 }
 
+/* New kernel warnings since @fd was opened at the end of /dev/kmsg. */
+static inline int prt_kmsg_warnings(int fd)
+{
+	char rec[2048];
+	int n = 0;
+	ssize_t len;
+
+	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0) {
+		rec[len] = '\0';
+		n += !!strstr(rec, "WARNING:");
+	}
+	return n;
+}
+
+static inline int prt_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
 #endif /* PRT_UTIL_H */

@@ -182,29 +182,6 @@ TEST_F(race, numvfs_vs_removal)
 	prt_expect_back(_metadata, self->pf, self->ats);
 }
 
-/* New kernel warnings since @fd was opened at the end of /dev/kmsg. */
-static int prt_kmsg_warnings(int fd)
-{
-	char rec[2048];
-	int n = 0;
-	ssize_t len;
-
-	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0) {
-		rec[len] = '\0';
-		n += !!strstr(rec, "WARNING:");
-	}
-	return n;
-}
-
-static int prt_kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
 FIXTURE(pf_driver) {
 	char pf[16];
 	int kmsg;

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a reset of a migration-capable vfio-pci device does to its migration
+ * state, through each reset path: the sample migration driver counts the
+ * resets of its migration state (drivers/vfio/pci/mig_sample).
+ *
+ * A reset that worked ends the data transfer and leaves the device RUNNING,
+ * once. A reset that failed leaves the migration alone, and the caller
+ * hears of the failure (a guest's FLR through a config write too). A reset
+ * that vfio-pci did not start (sysfs) still resets the migration state.
+ * Closing the device resets it without touching migration: the driver's
+ * close_device() does that. Also: the MSI-X table after a reset of a device
+ * whose memory decoding the user turned off, and bad input.
+ */
+#include "prt_mig.h"
+
+static const char *device_bdf;
+
+FIXTURE(mig) {
+	struct prt_mig m;
+};
+
+PRT_MIG_RESET_VARIANTS(mig);
+
+FIXTURE_SETUP(mig)
+{
+	const char *why = prt_mig_unusable(device_bdf);
+
+	if (why)
+		SKIP(return, "%s", why);
+	prt_mig_open(_metadata, &self->m, device_bdf);
+}
+
+FIXTURE_TEARDOWN_PARENT(mig)
+{
+	prt_mig_close(_metadata, &self->m);
+}
+
+TEST_F(mig, reset_ends_migration)
+{
+	struct vfio_pci_device *device = self->m.device;
+	int data_fd;
+	char byte;
+
+	ASSERT_EQ(0, prt_mig_set(device, VFIO_DEVICE_STATE_STOP_COPY, &data_fd));
+	ASSERT_EQ(0, prt_mig_reset(&self->m, variant->path));
+
+	EXPECT_EQ(1, prt_mig_resets());
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, prt_mig_state(device));
+	EXPECT_EQ(-1, read(data_fd, &byte, 1));
+	EXPECT_EQ(ENODEV, errno) TH_LOG("the data transfer outlived the reset");
+	close(data_fd);
+	EXPECT_EQ(0, prt_kmsg_warnings(self->m.kmsg));
+}
+
+TEST_F(mig, failed_reset_keeps_migration)
+{
+	struct vfio_pci_device *device = self->m.device;
+	char buf[64];
+	int data_fd;
+
+	ASSERT_EQ(0, prt_mig_set(device, VFIO_DEVICE_STATE_STOP_COPY, &data_fd));
+	ASSERT_EQ(0, prt_fail_arm(variant->fail_site, variant->fail_errno, 1));
+
+	EXPECT_EQ(-variant->fail_errno, prt_mig_reset(&self->m, variant->path))
+		TH_LOG("the failed reset was reported as done");
+	EXPECT_EQ(0, prt_fail_left(variant->fail_site)) TH_LOG("no failure injected");
+	EXPECT_EQ(0, prt_mig_resets()) TH_LOG("migration state reset after a failed reset");
+	EXPECT_EQ(VFIO_DEVICE_STATE_STOP_COPY, prt_mig_state(device));
+	EXPECT_LT(0, read(data_fd, buf, sizeof(buf)));
+	close(data_fd);
+	EXPECT_EQ(0, prt_kmsg_warnings(self->m.kmsg));
+}
+
+/* The same device, for what does not depend on the reset path. */
+FIXTURE(dev) {
+	struct prt_mig m;
+};
+
+FIXTURE_SETUP(dev)
+{
+	const char *why = prt_mig_unusable(device_bdf);
+
+	if (why)
+		SKIP(return, "%s", why);
+	prt_mig_open(_metadata, &self->m, device_bdf);
+}
+
+FIXTURE_TEARDOWN_PARENT(dev)
+{
+	prt_mig_close(_metadata, &self->m);
+}
+
+/* A reset that vfio-pci did not start: reset_done() does the work. */
+TEST_F(dev, sysfs_reset_ends_migration)
+{
+	struct vfio_pci_device *device = self->m.device;
+	int data_fd;
+	char byte;
+
+	ASSERT_EQ(0, prt_mig_set(device, VFIO_DEVICE_STATE_STOP_COPY, &data_fd));
+	ASSERT_EQ(0, prt_dev_write(device_bdf, "reset", "1"));
+
+	EXPECT_EQ(1, prt_mig_resets());
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, prt_mig_state(device));
+	EXPECT_EQ(-1, read(data_fd, &byte, 1));
+	EXPECT_EQ(ENODEV, errno);
+	close(data_fd);
+	EXPECT_EQ(0, prt_kmsg_warnings(self->m.kmsg));
+}
+
+/* Close ends migration in the driver; the reset at close calls no reset_done(). */
+TEST_F(dev, close_leaves_migration_alone)
+{
+	ASSERT_EQ(0, prt_mig_set(self->m.device, VFIO_DEVICE_STATE_STOP, NULL));
+	vfio_pci_device_cleanup(self->m.device);
+	EXPECT_EQ(0, prt_mig_resets());
+	iommu_cleanup(self->m.iommu);
+	EXPECT_EQ(0, prt_kmsg_warnings(self->m.kmsg));
+}
+
+/* The host's view of entry 0 of the device's MSI-X table, as a line. */
+static int msix_entry(char *buf, size_t size)
+{
+	int ret = prt_read(PRT_DEBUGFS_DIR "/msix_table", buf, size);
+
+	if (!ret)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ret;
+}
+
+/*
+ * The MSI-X restore after a reset writes the table through the BAR, so it
+ * needs memory decoding, which the user turned off (as QEMU does before a
+ * reset). The restore must turn it on around the writes.
+ */
+TEST_F(dev, msix_restored_with_memory_off)
+{
+	struct vfio_pci_device *device = self->m.device;
+	char before[128], after[128];
+	unsigned int entry, hi, lo, data, ctrl;
+
+	vfio_pci_msix_enable(device, 0, 1);
+	ASSERT_EQ(0, msix_entry(before, sizeof(before)));
+	ASSERT_EQ(5, sscanf(before, "%u %x %x %x %x", &entry, &hi, &lo, &data, &ctrl));
+	ASSERT_NE(0, lo) TH_LOG("entry 0 not programmed: %s", before);
+	ASSERT_EQ(0, ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+
+	vfio_pci_cmd_clear(device, PCI_COMMAND_MEMORY);
+	ASSERT_EQ(0, __vfio_pci_device_reset(device));
+
+	ASSERT_EQ(0, msix_entry(after, sizeof(after)));
+	EXPECT_STREQ(before, after) TH_LOG("MSI-X table not restored");
+	vfio_pci_msix_disable(device);
+	EXPECT_EQ(0, prt_kmsg_warnings(self->m.kmsg));
+}
+
+/*
+ * The migration file of a device that was closed and unbound, a reset of
+ * the unbound device: errors, no splat, nothing reset twice.
+ */
+TEST_F(dev, migration_file_after_unbind)
+{
+	char path[PATH_MAX], byte;
+	int data_fd;
+
+	ASSERT_EQ(0, prt_mig_set(self->m.device, VFIO_DEVICE_STATE_STOP_COPY, &data_fd));
+	vfio_pci_device_cleanup(self->m.device);
+	iommu_cleanup(self->m.iommu);
+	snprintf(path, sizeof(path), PCI_DRIVERS "/%s/unbind", PRT_DRV_VFIO_MIG);
+	ASSERT_EQ(0, prt_write(path, device_bdf));
+	ASSERT_EQ(0, prt_mig_zero_resets());
+
+	EXPECT_EQ(-1, read(data_fd, &byte, 1));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, write(data_fd, &byte, 1));
+	EXPECT_EQ(0, prt_dev_write(device_bdf, "reset", "1"));
+	EXPECT_EQ(0, prt_mig_resets());
+	close(data_fd);
+	EXPECT_EQ(0, prt_kmsg_warnings(self->m.kmsg));
+}
+
+/* Garbage to the migration uAPI and past config space: refused, no change. */
+TEST_F(dev, bad_input_refused)
+{
+	struct vfio_pci_device *device = self->m.device;
+	u32 val = 0;
+
+	EXPECT_EQ(-EINVAL, prt_mig_set(device, 99, NULL));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, prt_mig_state(device));
+	/* vfio-pci's errno for an access outside config space */
+	EXPECT_EQ(-1, pwrite(device->fd, &val, sizeof(val),
+			     device->config_space.offset + device->config_space.size));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, prt_mig_resets());
+	EXPECT_EQ(0, prt_kmsg_warnings(self->m.kmsg));
+}
+
+int main(int argc, char *argv[])
+{
+	device_bdf = prt_vfio_pick_bdf(&argc, argv);
+	return test_harness_run(argc, argv);
+}
