@@ -96,71 +96,47 @@ static ssize_t prt_mig_save_read(struct file *filp, char __user *buf,
 				 size_t len, loff_t *pos)
 {
 	struct prt_mig_file *migf = filp->private_data;
-	ssize_t done;
 
 	if (pos)
 		return -ESPIPE;
 	pos = &filp->f_pos;
 
-	mutex_lock(&migf->lock);
-	if (migf->disabled) {
-		done = -ENODEV;
-		goto out_unlock;
-	}
-	if (*pos < 0 || *pos > migf->len) {
-		done = -EINVAL;
-		goto out_unlock;
-	}
+	guard(mutex)(&migf->lock);
+	if (migf->disabled)
+		return -ENODEV;
+	if (*pos < 0 || *pos > migf->len)
+		return -EINVAL;
 
 	len = min_t(size_t, migf->len - *pos, len);
-	if (len && copy_to_user(buf, migf->data + *pos, len)) {
-		done = -EFAULT;
-		goto out_unlock;
-	}
+	if (len && copy_to_user(buf, migf->data + *pos, len))
+		return -EFAULT;
 	*pos += len;
-	done = len;
-
-out_unlock:
-	mutex_unlock(&migf->lock);
-	return done;
+	return len;
 }
 
 static ssize_t prt_mig_resume_write(struct file *filp, const char __user *buf,
 				    size_t len, loff_t *pos)
 {
 	struct prt_mig_file *migf = filp->private_data;
-	ssize_t done;
 	loff_t end;
 
 	if (pos)
 		return -ESPIPE;
 	pos = &filp->f_pos;
 
-	mutex_lock(&migf->lock);
-	if (migf->disabled) {
-		done = -ENODEV;
-		goto out_unlock;
-	}
-	if (*pos < 0 || check_add_overflow(len, *pos, &end)) {
-		done = -EOVERFLOW;
-		goto out_unlock;
-	}
-	if (end > sizeof(migf->data)) {
-		done = -ENOMEM;
-		goto out_unlock;
-	}
+	guard(mutex)(&migf->lock);
+	if (migf->disabled)
+		return -ENODEV;
+	if (*pos < 0 || check_add_overflow(len, *pos, &end))
+		return -EOVERFLOW;
+	if (end > sizeof(migf->data))
+		return -ENOMEM;
 
-	if (copy_from_user(migf->data + *pos, buf, len)) {
-		done = -EFAULT;
-		goto out_unlock;
-	}
+	if (copy_from_user(migf->data + *pos, buf, len))
+		return -EFAULT;
 	*pos += len;
 	migf->len = max_t(size_t, migf->len, end);
-	done = len;
-
-out_unlock:
-	mutex_unlock(&migf->lock);
-	return done;
+	return len;
 }
 
 static int prt_mig_release_file(struct inode *inode, struct file *filp)
