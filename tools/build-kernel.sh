@@ -11,15 +11,8 @@ shift 2
 top=$(cd "$(dirname "$0")/.." && pwd)
 frags="$top/tools/kconfig/test.config $*"
 
-cc=gcc
-if command -v ccache >/dev/null 2>&1; then
-	cc="ccache gcc"
-	export CCACHE_DIR="${CCACHE_DIR:-$top/.cache/ccache}"
-	# Hash paths below .cache as relative ones, and not the build
-	# directory (no debug info is built): a moved clone keeps its cache.
-	export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$top/.cache}"
-	export CCACHE_NOHASHDIR=1
-fi
+. "$top/tools/ccache.sh"
+cc="${ccache}gcc"
 # The same sources give the same image: a kernel rebuilt after a checkout
 # of other files and back is the kernel that was tested (run-suite.sh).
 export KBUILD_BUILD_TIMESTAMP="${KBUILD_BUILD_TIMESTAMP:-Thu Jan  1 00:00:00 UTC 1970}"

@@ -17,13 +17,8 @@ shift 2
 drivers=${*:-mlx5 virtio xe hisilicon pds qat}
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-cc=gcc
-if command -v ccache >/dev/null 2>&1; then
-	cc="ccache gcc"
-	export CCACHE_DIR="${CCACHE_DIR:-$top/.cache/ccache}"
-	export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$top/.cache}"
-	export CCACHE_NOHASHDIR=1
-fi
+. "$top/tools/ccache.sh"
+cc="${ccache}gcc"
 # Debian 12's sparse, as in gates.sh.
 check="sparse -D__typeof_unqual__=__typeof__ '-D__builtin_strlen(s)=(sizeof(s)-1)'"
 # W=1 for prepare too: prepare rebuilds its objects when the flags change.
