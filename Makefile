@@ -20,8 +20,11 @@ O_BASE	?= $(OUT)/build/base
 SRC	:= $(CACHE)/src/linux
 STAGE	:= tools/stage.sh
 SELFTESTS := $(OUT)/selftests
+# T=<glob>[,<glob>...]: only the tests these globs match, on every kernel.
+T	?=
+PLAN	:= $(if $(T),--tests '$(T)')
 
-export KSRC BASE BRANCH SERIES O O_BASE SRC OUT
+export KSRC BASE BRANCH SERIES O O_BASE SRC OUT T
 
 .PHONY: all deps tree apply export submission kernel base-kernel selftests \
 	vm-base vm-patched test check gates mutants gates-selftest \
@@ -74,12 +77,14 @@ selftests: tree
 
 # The modules are built against the tree as checked out, so each VM run
 # follows the build of its kernel. tools/testsets.py plans the boots from
-# the .expect file beside each test set.
+# the .expect file beside each test set. The patched kernel is expected to
+# pass everything: its tests share boots, and what fails runs again alone.
 vm-base: base-kernel selftests
-	@$(STAGE) vm-base tools/run-suite.sh $(O_BASE) $(OUT)/vm/base $(SELFTESTS)
+	@$(STAGE) vm-base tools/run-suite.sh $(O_BASE) $(OUT)/vm/base $(SELFTESTS) $(PLAN)
 
 vm-patched: kernel selftests
-	@$(STAGE) vm-patched tools/run-suite.sh $(O) $(OUT)/vm/patched $(SELFTESTS)
+	@$(STAGE) vm-patched tools/run-suite.sh $(O) $(OUT)/vm/patched $(SELFTESTS) \
+		--shared $(PLAN)
 
 # The main job: the patched kernel, the module and the suite in the VM.
 test: vm-patched
@@ -93,6 +98,7 @@ mutants: kernel selftests
 
 # Before/after: both kernels, the static gates and the mutants.
 check:
+	@mkdir -p $(OUT) && date +%s >$(OUT)/check.start
 	@$(MAKE) -s vm-base
 	@$(MAKE) -s vm-patched
 	@$(STAGE) gates tools/gates.sh $(OUT)/gates.txt || true
@@ -100,7 +106,8 @@ check:
 	@git -C $(SRC) checkout -q $(BRANCH)
 	@$(STAGE) kcsan tools/kcsan-check.sh $(OUT)/kcsan.txt $(SELFTESTS) || true
 	@$(STAGE) report-selftest sh -c 'tools/report-selftest.sh >$(OUT)/report-selftest.txt' || true
-	@REPORT_JSON=$(OUT)/check.json tools/report.py check \
+	@REPORT_JSON=$(OUT)/check.json \
+	PRT_ELAPSED=$$(($$(date +%s) - $$(cat $(OUT)/check.start))) tools/report.py check \
 		$(OUT)/vm/base $(OUT)/vm/patched $(OUT)/gates.txt $(OUT)/mutants.txt \
 		$(OUT)/kcsan.txt $(OUT)/report-selftest.txt
 

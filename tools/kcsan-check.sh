@@ -19,10 +19,16 @@ if ! "$top/tools/build-kernel.sh" "$SRC" "$OUT/build/kcsan" \
 	echo "FAIL kcsan: the KCSAN kernel does not build (see $OUT/kcsan-build.log)" >"$items"
 	exit 1
 fi
-"$top/tools/run-suite.sh" "$OUT/build/kcsan" "$OUT/vm/kcsan" "$tests" --sets "$sets"
-if summary=$(REPORT_JSON=$OUT/kcsan.json "$top/tools/report.py" test "$OUT/vm/kcsan" | tail -n 1); then
+"$top/tools/run-suite.sh" "$OUT/build/kcsan" "$OUT/vm/kcsan" "$tests" --sets "$sets" \
+	--shared ${T:+--tests "$T"}
+# The report's status, not that of a pipe's last command.
+rc=0
+REPORT_JSON=$OUT/kcsan.json "$top/tools/report.py" test "$OUT/vm/kcsan" \
+	>"$OUT/kcsan-report.txt" || rc=$?
+summary=$(tail -n 1 "$OUT/kcsan-report.txt")
+if [ "$rc" = 0 ]; then
 	echo "ok kcsan: $sets: $summary, no KCSAN report" >"$items"
 else
-	echo "FAIL kcsan: $sets: $summary (see $OUT/vm/kcsan)" >"$items"
+	echo "FAIL kcsan: $sets: $summary (see $OUT/kcsan-report.txt)" >"$items"
 	exit 1
 fi

@@ -14,10 +14,15 @@ of tools/testsets.py, print a table and a JSON summary.
                                             MUST test fails ("splat": a boot
                                             has a splat), or, with no MUST,
                                             anything fails
+  report.py rerun  RUNDIR                   the tests of shared boots that
+                                            need a boot of their own: they
+                                            failed, or a splat or a hang met
+                                            their set
 
 A run directory holds the file "boots" (one "<boot> <hotplug> <glob> ..."
 line per planned boot) and a directory per boot with console.log,
-results.log and vm-status. test and check end with "N passed, N failed" and
+results.log and vm-status. A boot named after a test is that test's own,
+and the kinds of its failure come from there. test and check end with "N passed, N failed" and
 write the JSON summary to $REPORT_JSON if set. Exit 1 if anything failed,
 2 if the expectations are invalid.
 """
@@ -39,6 +44,7 @@ SPLATS = [(kind, re.compile(pattern)) for kind, pattern in (
                 r'|lock held when returning|suspicious RCU usage)'
                 r'|INFO: (possible|inconsistent) .*lock'),
     ('hung_task', r'INFO: task .* blocked.* for more than'),
+    ('rcu_stall', r'rcu: INFO: .*detected stall'),
     ('kcsan', r'KCSAN: '),
     ('ubsan', r'UBSAN: '),
     ('warn', r'WARNING: '),
@@ -50,6 +56,8 @@ MARK = re.compile(r'prt: (running (\S+)|tests done)')
 RESULT = re.compile(r'(not ok|ok) \d+ (?:- )?([^#\s]\S*)(.*)')
 SUBTEST = re.compile(r'# Subtest: (\S+)')
 RUN = re.compile(r'#\s+RUN\s+(\S+) \.\.\.')
+# tools/vm/run.sh ends a boot once the guest reports a hung task.
+HUNG_END = re.compile(r'killed: hung task (\S+)')
 EXCERPT = 20
 # A test planned in several boots takes the worst of its results. "not
 # run": its boot never started, so even on base it is no failure.
@@ -107,6 +115,22 @@ def parse_tap(name, lines):
     return results, timeouts
 
 
+def running_test(lines):
+    """The test a log was running when it stopped: its set's block is open
+    and the harness started it ("#  RUN") without a result."""
+    found = None
+    for line in lines:
+        if line.startswith('PRT-BEGIN '):
+            tset, found = line.split()[1].split('.')[0], None
+        elif line.startswith(('PRT-END ', 'PRT-DONE')):
+            tset, found = None, None
+        elif m := RUN.match(line.strip()):
+            found = f'{tset}.{m[1]}'
+        elif found and RESULT.fullmatch(line.strip()):
+            found = None
+    return found
+
+
 def splat_kind(line):
     return next((kind for kind, pattern in SPLATS if pattern.search(line)), None)
 
@@ -142,13 +166,19 @@ def load_boot(rundir, name, hotplug, glob):
         timeouts |= t
     vm = (read(os.path.join(path, 'vm-status')) or ['no vm-status'])[0]
     splats = scan_console(read(os.path.join(path, 'console.log')))
-    if vm.startswith('killed'):
+    if (hung := HUNG_END.match(vm)) and (test := running_test(log)):
+        # Ended on the evidence: the test that was running hung.
+        results.setdefault(test, 'fail')
+        timeouts.discard(test)
+    elif vm.startswith('killed'):
         # A guest that had to be killed hung: a splat of the whole boot.
         splats.append({'during': 'vm', 'kinds': ['timeout'], 'line': f'guest {vm}',
                        'at': None, 'excerpt': f'guest {vm}'})
     return {'name': name, 'hotplug': hotplug, 'glob': glob,
             'present': os.path.isdir(path), 'vm': vm, 'results': results,
-            'timeouts': sorted(timeouts), 'splats': splats,
+            'timeouts': sorted(timeouts), 'splats': splats, 'hung': hung and hung[1],
+            'insmod_failed': [line.split()[1] for line in log
+                              if line.startswith('PRT-INSMOD-FAILED ')],
             'done': any(line.strip() == 'PRT-DONE' for line in log)}
 
 
@@ -176,12 +206,16 @@ def boot_kinds(boot, test, result):
 
 
 def outcome(run, test):
-    """(result, failure kinds) of a declared test in a run."""
+    """(result, failure kinds) of a declared test in a run: the worst result
+    of every boot that ran it, the kinds of its own boot if it had one."""
     result, kinds = 'not run', set()
-    for boot in (b for b in run['boots'] if runs(b, test.id)):
+    boots = [b for b in run['boots'] if runs(b, test.id)]
+    own = [b for b in boots if b['name'] == test.id]
+    for boot in boots:
         r = boot['results'].get(test.id, 'missing') if boot['present'] else 'not run'
         result = max(result, r, key=RANK.index)
-        kinds |= boot_kinds(boot, test, r)
+        if boot in own or not own:
+            kinds |= boot_kinds(boot, test, r)
     return result, sorted(kinds)
 
 
@@ -202,6 +236,8 @@ def result_of(run, tid):
 def why_incomplete(boot):
     if not boot['present']:
         return 'no boot directory'
+    if boot['insmod_failed']:
+        return f'insmod failed: {", ".join(boot["insmod_failed"])}'
     if boot['vm'] != 'exit 0':
         return boot['vm']
     return None if boot['done'] else 'the guest did not finish its tests'
@@ -242,9 +278,9 @@ def clean_items(kernel, run):
 def planned(tests, rundir):
     """The tests a run's plan selected, all of them without a plan: a run of
     some sets only (run-suite.sh --sets) answers for those."""
-    lines = read(os.path.join(rundir, 'plan'))
-    if not lines:
+    if not os.path.exists(os.path.join(rundir, 'plan')):
         return tests
+    lines = read(os.path.join(rundir, 'plan'))
     globs = [g for line in lines for g in line.split()[2].split(',')]
     return {t: v for t, v in tests.items()
             if any(fnmatch.fnmatchcase(t, g) for g in globs)}
@@ -272,8 +308,12 @@ def check_verdict(test, base, patched):
         return 'fails on patched'
     if 'skip' in (b, p):
         return 'skipped'
+    if test.base == 'any':
+        return 'ok'
     if b == 'not run':
         return 'not run on base'
+    if b == 'missing':
+        return 'no result on base'
     if test.base == 'pass':
         return 'ok' if b == 'pass' else 'regression: fails on base'
     if b == 'pass':
@@ -303,10 +343,11 @@ def check_rows(tests, base, patched):
         b, p = outcome(base, test), outcome(patched, test)
         why = check_verdict(test, b, p)
         patch = test.patch.split('-')[0] if test.patch else '-'
-        rows.append((tid, cell(*b), cell(*p), test.expect(), patch, why))
+        shown = f'{why} (smoke)' if test.smoke and why == 'ok' else why
+        rows.append((tid, cell(*b), cell(*p), test.expect(), patch, shown))
         data.append({'test': tid, 'base': b[0], 'base_kinds': b[1], 'patched': p[0],
                      'expect_base': test.expect(), 'fixed_by': test.patch,
-                     'verdict': why, 'ok': why == 'ok'})
+                     'smoke': test.smoke, 'verdict': why, 'ok': why == 'ok'})
     for tid in sorted(undeclared(base, tests) | undeclared(patched, tests)):
         b, p = result_of(base, tid), result_of(patched, tid)
         rows.append((tid, b, p, '-', '-', 'undeclared'))
@@ -332,6 +373,10 @@ def cmd_check(tests, basedir, patcheddir, extra):
     print_table([('test', 'base', 'patched', 'expect-base', 'fixed-by', 'verdict')] + rows)
     items = [(d['test'], d['ok']) for d in data]
     print()
+    proofs = [d for d in data if d.get('fixed_by') and d['ok']]
+    smoke = [d for d in data if d.get('smoke')]
+    print(f'proof of a fix (fails on base, passes patched): {len(proofs)}; '
+          f'smoke tests, no proof: {len(smoke)}')
     print(summary('base', base))
     print(summary('patched', patched))
     print_problems('patched', patched)
@@ -345,9 +390,12 @@ def cmd_check(tests, basedir, patcheddir, extra):
 
 
 def cmd_caught(tests, rundir, must):
+    """Caught: each MUST test reported a failure (a hung task it met counts,
+    a skip or no result does not), or the splat appeared; with no MUST,
+    anything failed. A module that did not load catches nothing."""
     run = load_run(rundir)
     outcomes = {t: outcome(run, tests[t]) for t in sorted(tests)}
-    failed = [t for t, o in outcomes.items() if o[0] not in ('pass', 'not run')]
+    failed = [t for t, o in outcomes.items() if o[0] == 'fail']
     for t in failed:
         print(f'  fails: {t} ({cell(*outcomes[t])})')
     for boot, s in splats(run)[:4]:
@@ -356,12 +404,32 @@ def cmd_caught(tests, rundir, must):
         print(f'  incomplete: {what}')
     if not must:
         return bool(failed or splats(run) or incomplete(run))
+    if any(b['insmod_failed'] for b in run['boots']):
+        print('  a test module did not load: nothing is caught')
+        return False
     missed = [t for t in must if not (splats(run) if t == 'splat' else t in failed)]
     for t in missed:
         why = outcomes[t][0] if t in outcomes else 'not declared'
         print(f'  expected to catch it but did not: {t}'
               f'{"" if t == "splat" else f" ({why})"}')
     return not missed
+
+
+def cmd_rerun(tests, rundir):
+    """Ids of the tests of shared boots (named "shared@<mode>") that did not
+    pass cleanly there: they failed or gave no result, or a splat met
+    their set, or the boot was cut short while their set ran."""
+    run = load_run(rundir)
+    again = set()
+    for boot in (b for b in run['boots'] if b['name'].startswith('shared@')):
+        mine = [t for t in tests.values() if runs(boot, t.id)]
+        dirty = {s['during'] for s in boot['splats']}
+        for t in mine:
+            r = boot['results'].get(t.id, 'missing')
+            if r not in ('pass', 'skip') or t.set in dirty or 'vm' in dirty:
+                again.add(t.id)
+    print('\n'.join(sorted(again)))
+    return True
 
 
 def write_json(data, items):
@@ -373,7 +441,7 @@ def write_json(data, items):
 
 
 def main(argv):
-    need = {'test': 1, 'check': 2, 'caught': 1}
+    need = {'test': 1, 'check': 2, 'caught': 1, 'rerun': 1}
     if len(argv) < 2 or argv[1] not in need or len(argv) - 2 < need[argv[1]]:
         print(__doc__, file=sys.stderr)
         return 2
@@ -385,11 +453,15 @@ def main(argv):
     mode, args = argv[1], argv[2:]
     if mode == 'caught':
         return 0 if cmd_caught(tests, args[0], args[1:]) else 1
+    if mode == 'rerun':
+        return 0 if cmd_rerun(tests, args[0]) else 1
     if mode == 'test':
         items, data = cmd_test(planned(tests, args[0]), args[0])
     else:
-        items, data = cmd_check(tests, args[0], args[1], args[2:])
+        items, data = cmd_check(planned(tests, args[1]), args[0], args[1], args[2:])
     write_json(data, items)
+    if elapsed := os.environ.get('PRT_ELAPSED'):
+        print(f'{mode}: {elapsed}s in all')
     npass = sum(ok for _, ok in items)
     print(f'{npass} passed, {len(items) - npass} failed')
     return 0 if npass == len(items) else 1

@@ -2,9 +2,12 @@
 # Build the test modules against one kernel build, pack them with the
 # selftests, and run the boots that tools/testsets.py plans: one VM boot per
 # test set, or per test where a set asks for it, each in its own run dir.
+# With --shared, one boot per hot-plug mode runs every test, and each test
+# that did not pass cleanly there runs again in a boot of its own, which
+# says what failed (report.py rerun).
 #
 # Usage: run-suite.sh <kernel build dir> <run dir> <selftests dir> [plan options]
-#        (plan options go to 'testsets.py plan', e.g. --tests <id>,<id>)
+#        (plan options go to 'testsets.py plan', e.g. --tests <glob>,<id>)
 # Env:   PRT_APPEND, more kernel parameters for every boot.
 set -eu
 
@@ -44,12 +47,27 @@ fi
 rm -rf "$run"
 mv "$new" "$run"
 
+run_boots() {
+	while read -r boot hotplug globs; do
+		start=$(date +%s)
+		HOTPLUG=$hotplug VM_APPEND="${PRT_APPEND:+$PRT_APPEND }prt.tests=$globs" \
+			"$top/tools/vm/run.sh" "$kbuild/arch/x86/boot/bzImage" \
+			"$run/initramfs.gz" "$run/$boot" </dev/null
+		echo "$boot $hotplug $globs $(($(date +%s) - start))" >>"$run/boots"
+	done
+}
+
 : >"$run/boots"
-while read -r boot hotplug globs; do
-	start=$(date +%s)
-	HOTPLUG=$hotplug VM_APPEND="${PRT_APPEND:+$PRT_APPEND }prt.tests=$globs" "$top/tools/vm/run.sh" \
-		"$kbuild/arch/x86/boot/bzImage" "$run/initramfs.gz" "$run/$boot" </dev/null
-	echo "$boot $hotplug $globs $(($(date +%s) - start))" >>"$run/boots"
-done <"$run/plan"
+run_boots <"$run/plan"
+case " $* " in
+*" --shared "*)
+	"$top/tools/report.py" rerun "$run" >"$run/rerun"
+	if [ -s "$run/rerun" ]; then
+		echo "run-suite: $(wc -l <"$run/rerun") tests again, one boot each"
+		"$top/tools/testsets.py" plan --isolated --tests "$(paste -sd, "$run/rerun")" |
+			run_boots
+	fi
+	;;
+esac
 echo "$key" >"$run/complete"
 echo "run-suite: $(wc -l <"$run/boots") boots, $(awk '{ s += $4 } END { print s }' "$run/boots")s in the VM"

@@ -6,14 +6,22 @@ Every <set>.expect file under drivers/ and tools/testing/ declares one test
 set and each of its tests with its result on the unpatched base kernel:
 
   set <name> [boot=per-set|per-test]
-  <test id> pass|fail|fail:<kind> [hotplug=acpi|native] [fixed-by: <patch>]
+  <test id> pass|fail|fail:<kind>|any [smoke] [hotplug=acpi|native]
+            [fixed-by: <patch>]
 
 <kind> is lockdep, hung_task, warn or timeout. A failing test names the
-patch that fixes it by the start of its file name in patches/.
+patch that fixes it by the start of its file name in patches/. A smoke
+test must pass on the patched kernel but proves no fix: no mutant and no
+base failure shows that it can fail. "any" leaves its base result
+unjudged, and only a smoke test may say it.
 
-  testsets.py plan [--sets SET,...] [--tests ID,...]
+  testsets.py plan [--sets SET,...] [--tests GLOB,...] [--shared|--isolated]
         one line per boot: "<boot> <hotplug> <glob>"; with --tests, only
-        the boots that run one of those tests
+        the boots that run a test one of those globs matches, each with
+        only those tests. The boots follow each set's boot mode, or with
+        --shared one boot per hot-plug mode holds every test (a kernel
+        that is expected to pass them all), or with --isolated each test
+        has a boot of its own, named after it.
   testsets.py index
         every declared test id
 
@@ -22,6 +30,7 @@ PRT_PATCHES the patch directory (default: $PRT_ROOT/patches).
 Invalid expectations: one "file:line: problem" per line on stderr, exit 2.
 """
 import argparse
+import fnmatch
 import os
 import sys
 from dataclasses import dataclass, field
@@ -40,11 +49,12 @@ class ExpectError(Exception):
 class Test:
     id: str
     set: str
-    base: str               # pass or fail
+    base: str               # pass, fail or any
     kind: str | None        # the failure kind base must show, if declared
     hotplug: str
     patch: str | None       # the file of the patch that fixes it
     where: str
+    smoke: bool = False
 
     def expect(self):
         return f'{self.base}:{self.kind}' if self.kind else self.base
@@ -98,18 +108,20 @@ def parse_set(words, rel, where):
 
 def parse_base(word):
     base, _, kind = word.partition(':')
-    if base not in ('pass', 'fail') or (base == 'pass' and kind):
-        raise ValueError(f'bad result "{word}" (pass, fail or fail:<kind>)')
+    if base not in ('pass', 'fail', 'any') or (base != 'fail' and kind):
+        raise ValueError(f'bad result "{word}" (pass, fail, fail:<kind> or any)')
     if kind and kind not in KINDS:
         raise ValueError(f'bad kind "{kind}" ({", ".join(KINDS)})')
     return base, kind or None
 
 
 def parse_options(words):
-    """hotplug=<mode> and "fixed-by: <patch>", each at most once."""
+    """hotplug=<mode>, smoke and "fixed-by: <patch>", each at most once."""
     opts, i = {}, 0
     while i < len(words):
-        if words[i] == 'fixed-by:':
+        if words[i] == 'smoke':
+            key, value, i = 'smoke', True, i + 1
+        elif words[i] == 'fixed-by:':
             if i + 1 == len(words):
                 raise ValueError('"fixed-by:" names no patch')
             key, value, i = 'fixed-by', words[i + 1], i + 2
@@ -146,10 +158,16 @@ def parse_test(words, tset, patches, where):
     fixed_by = opts.get('fixed-by')
     if base == 'fail' and not fixed_by:
         raise ValueError(f'{tid} fails on base but names no "fixed-by: <patch>"')
-    if base == 'pass' and fixed_by:
-        raise ValueError(f'{tid} passes on base: nothing to be fixed by {fixed_by}')
+    if base != 'fail' and fixed_by:
+        raise ValueError(f'{tid} does not fail on base: nothing to be fixed by {fixed_by}')
+    smoke = opts.get('smoke', False)
+    if base == 'any' and not smoke:
+        raise ValueError(f'{tid}: only a smoke test may leave its base result unjudged')
+    if smoke and fixed_by:
+        raise ValueError(f'{tid}: a smoke test proves no fix, yet names {fixed_by}')
     patch = find_patch(fixed_by, patches) if fixed_by else None
-    return Test(tid, tset.name, base, kind, opts.get('hotplug', 'acpi'), patch, where)
+    return Test(tid, tset.name, base, kind, opts.get('hotplug', 'acpi'), patch, where,
+                smoke)
 
 
 def parse_file(path, rel, patches, errors):
@@ -212,32 +230,72 @@ def all_tests(sets):
     return {t.id: t for s in sets for t in s.tests}
 
 
-def set_boots(tset):
-    if tset.boot == 'per-test':
-        return [Boot(t.id, t.hotplug, t.id, [t]) for t in tset.tests]
-    modes = sorted({t.hotplug for t in tset.tests})
-    if len(modes) == 1:
-        return [Boot(tset.name, modes[0], f'{tset.name}.*', tset.tests)]
-    # One guest has one hotplug mode: a boot per mode, named after it.
+def globs_for(tests, sets):
+    """The prt.tests= globs that run these tests: "<set>.*" for a whole set."""
+    globs = []
+    for tset in sets:
+        mine = [t for t in tests if t.set == tset.name]
+        if mine and len(mine) == len(tset.tests):
+            globs.append(f'{tset.name}.*')
+        else:
+            globs += [t.id for t in mine]
+    return ','.join(globs)
+
+
+def mode_boots(prefix, tests, sets, suffix=True):
+    """One boot per hot-plug mode, as a guest has one; named <prefix>@<mode>
+    unless suffix is False."""
+    modes = sorted({t.hotplug for t in tests})
+    if not suffix:
+        return [Boot(prefix, modes[0], globs_for(tests, sets), tests)]
     boots = []
     for mode in modes:
-        tests = [t for t in tset.tests if t.hotplug == mode]
-        boots.append(Boot(f'{tset.name}@{mode}', mode,
-                          ','.join(t.id for t in tests), tests))
+        mine = [t for t in tests if t.hotplug == mode]
+        boots.append(Boot(f'{prefix}@{mode}', mode, globs_for(mine, sets), mine))
     return boots
 
 
-def plan(sets, only_sets=None, only_tests=None):
-    """The boots that run the sets (all or only_sets) and contain one of
-    only_tests (if given); ExpectError names unknown sets and tests."""
-    unknown = sorted(set(only_sets or ()) - {s.name for s in sets}) + \
-        sorted(set(only_tests or ()) - set(all_tests(sets)))
+def set_boots(tset, tests):
+    if tset.boot == 'per-test':
+        return [Boot(t.id, t.hotplug, t.id, [t]) for t in tests]
+    # Named after the mode if the whole set needs more than one.
+    modes = {t.hotplug for t in tset.tests}
+    return mode_boots(tset.name, tests, [tset], len(modes) > 1)
+
+
+def select(sets, only_tests):
+    """The declared tests that one of the globs matches; ExpectError names
+    a glob that matches none."""
+    tests = [t for s in sets for t in s.tests]
+    if not only_tests:
+        return tests
+    unmatched = [g for g in only_tests
+                 if not any(fnmatch.fnmatchcase(t.id, g) for t in tests)]
+    if unmatched:
+        raise ExpectError(f'not declared: {", ".join(unmatched)}')
+    return [t for t in tests if any(fnmatch.fnmatchcase(t.id, g) for g in only_tests)]
+
+
+def plan(sets, only_sets=None, only_tests=None, mode=None):
+    """The boots that run the sets (all or only_sets), and of them only the
+    tests one of the only_tests globs matches (if given), in the sets' own
+    boot modes, or "shared" or "isolated"; ExpectError names unknown sets
+    and tests."""
+    unknown = sorted(set(only_sets or ()) - {s.name for s in sets})
     if unknown:
         raise ExpectError(f'not declared: {", ".join(unknown)}')
-    boots = [b for s in sets if not only_sets or s.name in only_sets
-             for b in set_boots(s)]
-    if only_tests:
-        boots = [b for b in boots if any(t.id in only_tests for t in b.tests)]
+    select(sets, only_tests)        # a glob that matches no test at all
+    sets = [s for s in sets if not only_sets or s.name in only_sets]
+    tests = [t for t in select(sets, None)
+             if not only_tests or any(fnmatch.fnmatchcase(t.id, g) for g in only_tests)]
+    if mode == 'shared':
+        return mode_boots('shared', tests, sets) if tests else []
+    if mode == 'isolated':
+        return [Boot(t.id, t.hotplug, t.id, [t]) for t in tests]
+    boots = []
+    for tset in sets:
+        mine = [t for t in tests if t.set == tset.name]
+        boots += set_boots(tset, mine) if mine else []
     return boots
 
 
@@ -251,7 +309,12 @@ def main():
     sub = parser.add_subparsers(dest='cmd', required=True)
     p = sub.add_parser('plan', help='one line per boot: <boot> <hotplug> <glob>')
     p.add_argument('--sets', help='comma-separated set names')
-    p.add_argument('--tests', help='comma-separated test ids')
+    p.add_argument('--tests', help='comma-separated test ids or globs')
+    how = p.add_mutually_exclusive_group()
+    how.add_argument('--shared', dest='mode', action='store_const', const='shared',
+                     help='one boot per hot-plug mode for all the tests')
+    how.add_argument('--isolated', dest='mode', action='store_const', const='isolated',
+                     help='one boot per test')
     sub.add_parser('index', help='every declared test id')
     args = parser.parse_args()
     try:
@@ -259,7 +322,7 @@ def main():
         if args.cmd == 'index':
             print('\n'.join(sorted(all_tests(sets))))
             return 0
-        for b in plan(sets, split_list(args.sets), split_list(args.tests)):
+        for b in plan(sets, split_list(args.sets), split_list(args.tests), args.mode):
             print(b.name, b.hotplug, b.glob)
     except ExpectError as e:
         print(e, file=sys.stderr)

@@ -2,7 +2,10 @@
 # Boot a kernel in the test VM under TCG and wait for it to power off.
 # The console goes to <dir>/console.log, test results to <dir>/results.log.
 # A guest still running after VM_TIMEOUT seconds, or VM_GRACE seconds after
-# it reported its tests done, is killed; <dir>/vm-status says which.
+# it reported its tests done, is killed; <dir>/vm-status says which. So is
+# a guest that reported a hung task, VM_HUNG_GRACE seconds after the report
+# began: the hang is proven, and the tasks it left would only wait out the
+# timeouts (vm-status "killed: hung task <comm>:<pid>").
 #
 # The devices are those of tools/vm/topology.args. QEMU answers QMP on
 # <dir>/qmp.sock (tools/vm/qmp.py cmd <dir>/qmp.sock ...), and the guest's
@@ -25,6 +28,7 @@ initrd=$(realpath "$2")
 dir=$3
 timeout=${VM_TIMEOUT:-600}
 grace=${VM_GRACE:-15}
+hung_grace=${VM_HUNG_GRACE:-3}
 hotplug=${HOTPLUG:-acpi}
 topology=$here/topology.args
 
@@ -85,13 +89,21 @@ broker=$!
 
 start=$(date +%s)
 done_at=
+hung_at=
 status=
 while kill -0 "$qemu" 2>/dev/null; do
 	now=$(date +%s)
 	if [ -z "$done_at" ] && grep -q '^PRT-DONE' results.log 2>/dev/null; then
 		done_at=$now
 	fi
-	if [ -n "$done_at" ] && [ $((now - done_at)) -ge "$grace" ]; then
+	if [ -z "$hung_at" ]; then
+		hung=$(sed -n 's/.*INFO: task \([^ ]*\) blocked.* for more than.*/\1/p' \
+			console.log 2>/dev/null | head -n 1)
+		[ -z "$hung" ] || hung_at=$now
+	fi
+	if [ -n "$hung_at" ] && [ $((now - hung_at)) -ge "$hung_grace" ]; then
+		status="killed: hung task $hung"
+	elif [ -n "$done_at" ] && [ $((now - done_at)) -ge "$grace" ]; then
 		status="killed: no power off ${grace}s after the tests"
 	elif [ $((now - start)) -ge "$timeout" ]; then
 		status="killed: still running after ${timeout}s"
