@@ -48,12 +48,15 @@ rm -rf "$run"
 mv "$new" "$run"
 
 run_boots() {
-	while read -r boot hotplug globs; do
+	while read -r boot hotplug globs hung topology; do
 		start=$(date +%s)
-		HOTPLUG=$hotplug VM_APPEND="${PRT_APPEND:+$PRT_APPEND }prt.tests=$globs" \
+		# A hang is reported within hung_task_timeout_secs and one check.
+		HOTPLUG=$hotplug TOPOLOGY=$topology \
+		VM_APPEND="${PRT_APPEND:+$PRT_APPEND }prt.tests=$globs \
+sysctl.kernel.hung_task_timeout_secs=$hung sysctl.kernel.hung_task_check_interval_secs=1" \
 			"$top/tools/vm/run.sh" "$kbuild/arch/x86/boot/bzImage" \
 			"$run/initramfs.gz" "$run/$boot" </dev/null
-		echo "$boot $hotplug $globs $(($(date +%s) - start))" >>"$run/boots"
+		echo "$boot $hotplug $globs $hung $topology $(($(date +%s) - start))" >>"$run/boots"
 	done
 }
 
@@ -70,4 +73,4 @@ case " $* " in
 	;;
 esac
 echo "$key" >"$run/complete"
-echo "run-suite: $(wc -l <"$run/boots") boots, $(awk '{ s += $4 } END { print s }' "$run/boots")s in the VM"
+echo "run-suite: $(wc -l <"$run/boots") boots, $(awk '{ s += $6 } END { print s }' "$run/boots")s in the VM"

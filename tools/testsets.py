@@ -7,19 +7,24 @@ set and each of its tests with its result on the unpatched base kernel:
 
   set <name> [boot=per-set|per-test]
   <test id> pass|fail|fail:<kind>|any [smoke] [hotplug=acpi|native]
-            [fixed-by: <patch>]
+            [topology=<name>] [fixed-by: <patch>]
 
-<kind> is lockdep, hung_task, warn or timeout. A failing test names the
+<kind> is lockdep, hung_task, warn, bug or timeout. A failing test names the
 patch that fixes it by the start of its file name in patches/. A smoke
 test must pass on the patched kernel but proves no fix: no mutant and no
 base failure shows that it can fail. "any" leaves its base result
-unjudged, and only a smoke test may say it.
+unjudged, and only a smoke test may say it. topology= names the VM's
+devices, tools/vm/topology-<name>.args (default: topology.args).
 
   testsets.py plan [--sets SET,...] [--tests GLOB,...] [--shared|--isolated]
-        one line per boot: "<boot> <hotplug> <glob>"; with --tests, only
+        one line per boot: "<boot> <hotplug> <glob> <hung_task_secs>
+        <topology>"; the
+        hung-task timeout is shorter where every test of the boot is
+        declared to hang the base kernel; with --tests, only
         the boots that run a test one of those globs matches, each with
         only those tests. The boots follow each set's boot mode, or with
-        --shared one boot per hot-plug mode holds every test (a kernel
+        --shared one boot per VM (hot-plug mode and topology) holds every
+        test (a kernel
         that is expected to pass them all), or with --isolated each test
         has a boot of its own, named after it.
   testsets.py index
@@ -35,9 +40,17 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-KINDS = ('lockdep', 'hung_task', 'warn', 'timeout')
+KINDS = ('lockdep', 'hung_task', 'warn', 'bug', 'timeout')
+# The hung-task timeout of a boot, and that of a boot whose every test is
+# declared to hang base: there it is how long proving the hang takes.
+# Measured: the longest wait for a lock in those tests on the patched
+# kernel (Documentation/test-environment.rst).
+HUNG_TASK_SECS = 10
+HUNG_TASK_PROOF_SECS = 5
 BOOT_MODES = ('per-set', 'per-test')
 HOTPLUG_MODES = ('acpi', 'native')
+DEFAULT_TOPOLOGY = 'default'
+VM_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'vm')
 SEARCHED = ('drivers', 'tools/testing')
 
 
@@ -55,6 +68,10 @@ class Test:
     patch: str | None       # the file of the patch that fixes it
     where: str
     smoke: bool = False
+    topology: str = DEFAULT_TOPOLOGY
+
+    def vm(self):
+        return (self.hotplug, self.topology)
 
     def expect(self):
         return f'{self.base}:{self.kind}' if self.kind else self.base
@@ -74,6 +91,11 @@ class Boot:
     hotplug: str
     glob: str
     tests: list
+    topology: str = DEFAULT_TOPOLOGY
+
+    def hung_task_secs(self):
+        hang = all(t.kind == 'hung_task' for t in self.tests)
+        return HUNG_TASK_PROOF_SECS if hang else HUNG_TASK_SECS
 
 
 def default_root():
@@ -116,7 +138,8 @@ def parse_base(word):
 
 
 def parse_options(words):
-    """hotplug=<mode>, smoke and "fixed-by: <patch>", each at most once."""
+    """hotplug=<mode>, topology=<name>, smoke and "fixed-by: <patch>",
+    each at most once."""
     opts, i = {}, 0
     while i < len(words):
         if words[i] == 'smoke':
@@ -125,8 +148,9 @@ def parse_options(words):
             if i + 1 == len(words):
                 raise ValueError('"fixed-by:" names no patch')
             key, value, i = 'fixed-by', words[i + 1], i + 2
-        elif words[i].startswith('hotplug='):
-            key, value, i = 'hotplug', words[i].partition('=')[2], i + 1
+        elif words[i].startswith(('hotplug=', 'topology=')):
+            key, _, value = words[i].partition('=')
+            i += 1
         else:
             raise ValueError(f'unknown keyword "{words[i]}"')
         if key in opts:
@@ -134,6 +158,10 @@ def parse_options(words):
         opts[key] = value
     if opts.get('hotplug', 'acpi') not in HOTPLUG_MODES:
         raise ValueError(f'bad hotplug mode "{opts["hotplug"]}" (acpi or native)')
+    topology = opts.get('topology', DEFAULT_TOPOLOGY)
+    if topology != DEFAULT_TOPOLOGY and \
+            not os.path.isfile(os.path.join(VM_DIR, f'topology-{topology}.args')):
+        raise ValueError(f'no topology "{topology}" (tools/vm/topology-{topology}.args)')
     return opts
 
 
@@ -167,7 +195,7 @@ def parse_test(words, tset, patches, where):
         raise ValueError(f'{tid}: a smoke test proves no fix, yet names {fixed_by}')
     patch = find_patch(fixed_by, patches) if fixed_by else None
     return Test(tid, tset.name, base, kind, opts.get('hotplug', 'acpi'), patch, where,
-                smoke)
+                smoke, opts.get('topology', DEFAULT_TOPOLOGY))
 
 
 def parse_file(path, rel, patches, errors):
@@ -242,25 +270,32 @@ def globs_for(tests, sets):
     return ','.join(globs)
 
 
-def mode_boots(prefix, tests, sets, suffix=True):
-    """One boot per hot-plug mode, as a guest has one; named <prefix>@<mode>
-    unless suffix is False."""
-    modes = sorted({t.hotplug for t in tests})
-    if not suffix:
-        return [Boot(prefix, modes[0], globs_for(tests, sets), tests)]
+def vm_name(vm):
+    hotplug, topology = vm
+    return hotplug if topology == DEFAULT_TOPOLOGY else f'{hotplug}+{topology}'
+
+
+def vm_boots(prefix, tests, sets, suffix=True):
+    """One boot per VM (hot-plug mode and topology), as a guest has one;
+    named <prefix>@<hotplug>[+<topology>] unless suffix is False."""
     boots = []
-    for mode in modes:
-        mine = [t for t in tests if t.hotplug == mode]
-        boots.append(Boot(f'{prefix}@{mode}', mode, globs_for(mine, sets), mine))
+    for vm in sorted({t.vm() for t in tests}):
+        mine = [t for t in tests if t.vm() == vm]
+        name = f'{prefix}@{vm_name(vm)}' if suffix else prefix
+        boots.append(Boot(name, vm[0], globs_for(mine, sets), mine, vm[1]))
     return boots
+
+
+def own_boot(test):
+    return Boot(test.id, test.hotplug, test.id, [test], test.topology)
 
 
 def set_boots(tset, tests):
     if tset.boot == 'per-test':
-        return [Boot(t.id, t.hotplug, t.id, [t]) for t in tests]
-    # Named after the mode if the whole set needs more than one.
-    modes = {t.hotplug for t in tset.tests}
-    return mode_boots(tset.name, tests, [tset], len(modes) > 1)
+        return [own_boot(t) for t in tests]
+    # Named after the VM if the whole set needs more than one.
+    vms = {t.vm() for t in tset.tests}
+    return vm_boots(tset.name, tests, [tset], len(vms) > 1)
 
 
 def select(sets, only_tests):
@@ -289,9 +324,9 @@ def plan(sets, only_sets=None, only_tests=None, mode=None):
     tests = [t for t in select(sets, None)
              if not only_tests or any(fnmatch.fnmatchcase(t.id, g) for g in only_tests)]
     if mode == 'shared':
-        return mode_boots('shared', tests, sets) if tests else []
+        return vm_boots('shared', tests, sets) if tests else []
     if mode == 'isolated':
-        return [Boot(t.id, t.hotplug, t.id, [t]) for t in tests]
+        return [own_boot(t) for t in tests]
     boots = []
     for tset in sets:
         mine = [t for t in tests if t.set == tset.name]
@@ -312,7 +347,7 @@ def main():
     p.add_argument('--tests', help='comma-separated test ids or globs')
     how = p.add_mutually_exclusive_group()
     how.add_argument('--shared', dest='mode', action='store_const', const='shared',
-                     help='one boot per hot-plug mode for all the tests')
+                     help='one boot per VM for all the tests')
     how.add_argument('--isolated', dest='mode', action='store_const', const='isolated',
                      help='one boot per test')
     sub.add_parser('index', help='every declared test id')
@@ -323,7 +358,7 @@ def main():
             print('\n'.join(sorted(all_tests(sets))))
             return 0
         for b in plan(sets, split_list(args.sets), split_list(args.tests), args.mode):
-            print(b.name, b.hotplug, b.glob)
+            print(b.name, b.hotplug, b.glob, b.hung_task_secs(), b.topology)
     except ExpectError as e:
         print(e, file=sys.stderr)
         return 2

@@ -7,7 +7,9 @@
 # began: the hang is proven, and the tasks it left would only wait out the
 # timeouts (vm-status "killed: hung task <comm>:<pid>").
 #
-# The devices are those of tools/vm/topology.args. QEMU answers QMP on
+# The devices are those of tools/vm/topology.args, or with TOPOLOGY=<name>
+# of tools/vm/topology-<name>.args, whose "kernel <param>" lines go on the
+# kernel command line. QEMU answers QMP on
 # <dir>/qmp.sock (tools/vm/qmp.py cmd <dir>/qmp.sock ...), and the guest's
 # third serial port, /dev/ttyS2, is a channel to qmp.py's broker, which
 # unplugs and replugs devices on request; its log is <dir>/host.log.
@@ -30,7 +32,11 @@ timeout=${VM_TIMEOUT:-600}
 grace=${VM_GRACE:-15}
 hung_grace=${VM_HUNG_GRACE:-3}
 hotplug=${HOTPLUG:-acpi}
-topology=$here/topology.args
+case ${TOPOLOGY:-default} in
+default) topology=$here/topology.args ;;
+*) topology=$here/topology-$TOPOLOGY.args ;;
+esac
+[ -f "$topology" ] || { echo "run-vm: no $topology" >&2; exit 2; }
 
 case $hotplug in
 native | acpi) ;;
@@ -54,16 +60,18 @@ set -- qemu-system-x86_64 -accel tcg -smp 2 -m 1G -M q35 \
 if [ "$hotplug" = native ]; then
 	set -- "$@" -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off
 fi
+params=
 while read -r opt arg; do
 	case $opt in
 	'' | '#'*) ;;
+	kernel) params="$params $arg" ;;
 	*) set -- "$@" "$opt" "$arg" ;;
 	esac
 done <"$topology"
 set -- "$@" \
 	-serial file:console.log -serial file:results.log -serial chardev:host \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 intel_iommu=on panic=-1 ignore_loglevel prt.hotplug=$hotplug ${VM_APPEND:-}"
+	-append "console=ttyS0 intel_iommu=on panic=-1 ignore_loglevel prt.hotplug=$hotplug$params ${VM_APPEND:-}"
 
 # Each argument in single quotes when the shell would otherwise split it.
 shquote() {

@@ -4,9 +4,15 @@
  * driver_override, shaped like most NIC drivers: it enables its VFs in
  * probe() and disables them in remove(), and lets sysfs sriov_numvfs change
  * them. Every callback can park on request.
+ *
+ * debugfs probes_in_worker counts the probes that pci_call_probe() ran in a
+ * workqueue worker, as it does for a device on a NUMA node: a test on the
+ * numa topology checks that it tests that path.
  */
+#include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/sched.h>
 
 #include <pci_reset_test.h>
 #include "prt.h"
@@ -16,12 +22,15 @@ module_param(num_vfs, uint, 0644);
 MODULE_PARM_DESC(num_vfs, "VFs enabled in probe (0: none)");
 
 static struct prt_park prt_pf_park;
+static atomic_t prt_pf_probes_in_worker;
 
 static int prt_pf_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	unsigned int n = READ_ONCE(num_vfs);
 	int ret;
 
+	if (current->flags & PF_WQ_WORKER)
+		atomic_inc(&prt_pf_probes_in_worker);
 	prt_park(&prt_pf_park, PRT_PROBE, pdev);
 	if (!n)
 		return 0;
@@ -74,6 +83,8 @@ static int __init prt_pf_init(void)
 	ret = prt_park_init(&prt_pf_park, PRT_DRV_SRIOV_PF);
 	if (ret)
 		return ret;
+	debugfs_create_atomic_t("probes_in_worker", 0400, prt_pf_park.dir,
+				&prt_pf_probes_in_worker);
 	ret = pci_register_driver(&prt_pf_driver);
 	if (ret)
 		prt_park_exit(&prt_pf_park);
