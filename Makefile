@@ -122,11 +122,20 @@ report-selftest:
 	@$(STAGE) report-selftest sh -c 'tools/report-selftest.sh | tee $(OUT)/report-selftest.txt; \
 		! grep -q ^FAIL $(OUT)/report-selftest.txt'
 
-# Figures, base against patched in one run: tools/bench.sh.
+# Figures, base against patched in one run: tools/bench.sh, on the test
+# kernels (lockdep) and on kernels without lock debugging, as users run.
 bench:
 	@$(MAKE) -s base-kernel
 	@$(MAKE) -s kernel selftests
-	@$(STAGE) bench tools/bench.sh $(O_BASE) $(O) $(SELFTESTS) $(OUT)/bench
+	@$(STAGE) bench tools/bench.sh $(O_BASE) $(O) $(SELFTESTS) $(OUT)/bench lockdep
+	@git -C $(SRC) checkout -q --detach $(BASE)
+	@$(STAGE) build-base-nodebug tools/build-kernel.sh $(SRC) $(OUT)/build/base-nodebug \
+		tools/kconfig/nodebug.config
+	@git -C $(SRC) checkout -q $(BRANCH)
+	@$(STAGE) build-patched-nodebug tools/build-kernel.sh $(SRC) $(OUT)/build/patched-nodebug \
+		tools/kconfig/nodebug.config
+	@$(STAGE) bench-nodebug tools/bench.sh $(OUT)/build/base-nodebug \
+		$(OUT)/build/patched-nodebug $(SELFTESTS) $(OUT)/bench-nodebug "no lockdep"
 
 # The patched kernel and the suite once more, under KCSAN.
 kcsan: apply selftests

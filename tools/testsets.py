@@ -17,10 +17,10 @@ unjudged, and only a smoke test may say it. topology= names the VM's
 devices, tools/vm/topology-<name>.args (default: topology.args).
 
   testsets.py plan [--sets SET,...] [--tests GLOB,...] [--shared|--isolated]
-        one line per boot: "<boot> <hotplug> <glob> <hung_task_secs>
-        <topology>"; the
-        hung-task timeout is shorter where every test of the boot is
-        declared to hang the base kernel; with --tests, only
+        one line per boot: "<boot> <hotplug> <glob> <hang> <topology>";
+        <hang> is "proof" where every test of the boot is declared to hang
+        the base kernel, so that a hang ends the boot, and "watch"
+        elsewhere (tools/run-suite.sh); with --tests, only
         the boots that run a test one of those globs matches, each with
         only those tests. The boots follow each set's boot mode, or with
         --shared one boot per VM (hot-plug mode and topology) holds every
@@ -41,12 +41,6 @@ import sys
 from dataclasses import dataclass, field
 
 KINDS = ('lockdep', 'hung_task', 'warn', 'bug', 'timeout')
-# The hung-task timeout of a boot, and that of a boot whose every test is
-# declared to hang base: there it is how long proving the hang takes.
-# Measured: the longest wait for a lock in those tests on the patched
-# kernel (Documentation/test-environment.rst).
-HUNG_TASK_SECS = 10
-HUNG_TASK_PROOF_SECS = 5
 BOOT_MODES = ('per-set', 'per-test')
 HOTPLUG_MODES = ('acpi', 'native')
 DEFAULT_TOPOLOGY = 'default'
@@ -93,9 +87,8 @@ class Boot:
     tests: list
     topology: str = DEFAULT_TOPOLOGY
 
-    def hung_task_secs(self):
-        hang = all(t.kind == 'hung_task' for t in self.tests)
-        return HUNG_TASK_PROOF_SECS if hang else HUNG_TASK_SECS
+    def hang(self):
+        return 'proof' if all(t.kind == 'hung_task' for t in self.tests) else 'watch'
 
 
 def default_root():
@@ -358,7 +351,7 @@ def main():
             print('\n'.join(sorted(all_tests(sets))))
             return 0
         for b in plan(sets, split_list(args.sets), split_list(args.tests), args.mode):
-            print(b.name, b.hotplug, b.glob, b.hung_task_secs(), b.topology)
+            print(b.name, b.hotplug, b.glob, b.hang(), b.topology)
     except ExpectError as e:
         print(e, file=sys.stderr)
         return 2

@@ -2,10 +2,11 @@
 # Boot a kernel in the test VM under TCG and wait for it to power off.
 # The console goes to <dir>/console.log, test results to <dir>/results.log.
 # A guest still running after VM_TIMEOUT seconds, or VM_GRACE seconds after
-# it reported its tests done, is killed; <dir>/vm-status says which. So is
-# a guest that reported a hung task, VM_HUNG_GRACE seconds after the report
-# began: the hang is proven, and the tasks it left would only wait out the
-# timeouts (vm-status "killed: hung task <comm>:<pid>").
+# it reported its tests done, is killed; <dir>/vm-status says which. With
+# VM_END_ON_HANG=1, so is a guest that reported a hung task, VM_HUNG_GRACE
+# seconds after the report began: the hang is the proof the boot was for,
+# and the tasks it left would only wait out the timeouts (vm-status
+# "killed: hung task <comm>:<pid>").
 #
 # The devices are those of tools/vm/topology.args, or with TOPOLOGY=<name>
 # of tools/vm/topology-<name>.args, whose "kernel <param>" lines go on the
@@ -104,7 +105,7 @@ while kill -0 "$qemu" 2>/dev/null; do
 	if [ -z "$done_at" ] && grep -q '^PRT-DONE' results.log 2>/dev/null; then
 		done_at=$now
 	fi
-	if [ -z "$hung_at" ]; then
+	if [ "${VM_END_ON_HANG:-0}" = 1 ] && [ -z "$hung_at" ]; then
 		hung=$(sed -n 's/.*INFO: task \([^ ]*\) blocked.* for more than.*/\1/p' \
 			console.log 2>/dev/null | head -n 1)
 		[ -z "$hung" ] || hung_at=$now

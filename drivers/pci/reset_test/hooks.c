@@ -34,10 +34,14 @@
  * One fault attribute per site, in the fault-injection framework: its
  * debugfs directory gives probability, interval, times and the task filter.
  * The error the failing call returns is the site's own "errno" file.
+ * A kernel without CONFIG_FAULT_INJECTION_DEBUG_FS, as distributions build
+ * them, has no sites: nothing fails, and the tests that arm one skip.
  */
 struct prt_fail_site {
 	const char *name;
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	struct fault_attr attr;
+#endif
 	int err;
 };
 
@@ -52,13 +56,13 @@ enum {
 };
 
 static struct prt_fail_site prt_sites[PRT_NR_SITES] = {
-	[PRT_PREPARE] = { PRT_FAIL_PREPARE, FAULT_ATTR_INITIALIZER, EIO },
-	[PRT_FLR_PREPARE] = { PRT_FAIL_FLR_PREPARE, FAULT_ATTR_INITIALIZER, EIO },
-	[PRT_FLR_WAIT] = { PRT_FAIL_FLR_WAIT, FAULT_ATTR_INITIALIZER, ENOTTY },
+	[PRT_PREPARE] = { .name = PRT_FAIL_PREPARE, .err = EIO },
+	[PRT_FLR_PREPARE] = { .name = PRT_FAIL_FLR_PREPARE, .err = EIO },
+	[PRT_FLR_WAIT] = { .name = PRT_FAIL_FLR_WAIT, .err = ENOTTY },
 	/* A bool function: the error is not used. */
-	[PRT_FLR_CONFIG] = { PRT_FAIL_FLR_CONFIG, FAULT_ATTR_INITIALIZER, ENOTTY },
-	[PRT_ROOT_PORT] = { PRT_FAIL_ROOT_PORT, FAULT_ATTR_INITIALIZER, EIO },
-	[PRT_BUS_WAIT] = { PRT_FAIL_BUS_WAIT, FAULT_ATTR_INITIALIZER, ENOTTY },
+	[PRT_FLR_CONFIG] = { .name = PRT_FAIL_FLR_CONFIG, .err = ENOTTY },
+	[PRT_ROOT_PORT] = { .name = PRT_FAIL_ROOT_PORT, .err = EIO },
+	[PRT_BUS_WAIT] = { .name = PRT_FAIL_BUS_WAIT, .err = ENOTTY },
 };
 
 /* Written under prt_lock, read locklessly by the probe handlers. */
@@ -101,7 +105,11 @@ static int prt_return_early(struct pt_regs *regs, int err)
 
 static bool prt_should_fail(int site)
 {
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	return should_fail(&prt_sites[site].attr, 1);
+#else
+	return false;
+#endif
 }
 
 static int prt_fail(struct pt_regs *regs, int site)
@@ -521,6 +529,26 @@ static int prt_errno_set(void *data, u64 val)
 
 DEFINE_DEBUGFS_ATTRIBUTE(prt_errno_fops, prt_errno_get, prt_errno_set, "%llu\n");
 
+/* Each site's fault attribute and errno file, in @parent. */
+static int prt_create_fail_sites(struct dentry *parent)
+{
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	int i;
+
+	for (i = 0; i < PRT_NR_SITES; i++) {
+		struct prt_fail_site *site = &prt_sites[i];
+		struct dentry *dir;
+
+		site->attr = (struct fault_attr)FAULT_ATTR_INITIALIZER;
+		dir = fault_create_debugfs_attr(site->name, parent, &site->attr);
+		if (IS_ERR(dir))
+			return PTR_ERR(dir);
+		debugfs_create_file_unsafe("errno", 0600, dir, &site->err, &prt_errno_fops);
+	}
+#endif
+	return 0;
+}
+
 static const struct file_operations prt_target_fops = {
 	.read = target_read, .write = target_write, .llseek = default_llseek,
 };
@@ -571,17 +599,9 @@ static int __init prt_init(void)
 			    &prt_host_reset_fops);
 	debugfs_create_file("msix_table", 0400, prt_dir, NULL, &msix_table_fops);
 	prt_bench_init(prt_dir);
-	for (i = 0; i < PRT_NR_SITES; i++) {
-		struct prt_fail_site *site = &prt_sites[i];
-		struct dentry *dir;
-
-		dir = fault_create_debugfs_attr(site->name, prt_dir, &site->attr);
-		if (IS_ERR(dir)) {
-			ret = PTR_ERR(dir);
-			goto err_debugfs;
-		}
-		debugfs_create_file_unsafe("errno", 0600, dir, &site->err, &prt_errno_fops);
-	}
+	ret = prt_create_fail_sites(prt_dir);
+	if (ret)
+		goto err_debugfs;
 	return 0;
 
 err_debugfs:

@@ -166,6 +166,20 @@ static inline int prt_fail_arm(const char *site, int err, int times)
 	       prt_fail_write(site, "probability", 100);
 }
 
+/*
+ * Arm @site in a test, or skip the test where the kernel has no fault
+ * sites: a distribution's kernel, built without fault injection.
+ */
+#define PRT_FAIL_ARM(site, err, times) do {					\
+	char __p[PATH_MAX];							\
+										\
+	snprintf(__p, sizeof(__p), PRT_DEBUGFS_DIR "/%s", (site));		\
+	if (access(__p, F_OK))							\
+		SKIP(return, "no fault site %s: needs CONFIG_FAULT_INJECTION_DEBUG_FS", \
+		     (site));							\
+	ASSERT_EQ(0, prt_fail_arm((site), (err), (times)));			\
+} while (0)
+
 static inline int prt_fail_disarm(const char *site)
 {
 	return prt_fail_write(site, "probability", 0);

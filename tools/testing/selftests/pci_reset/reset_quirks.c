@@ -125,7 +125,7 @@ TEST_F(ats, probe_keeps_methods_when_prepare_fails)
 	ASSERT_EQ(0, prt_ctl("ids", "8086:10ed"));
 	ASSERT_EQ(0, prt_dev_write(self->d.bdf, "reset_method", "default"));
 	ASSERT_EQ(0, prt_dev_read(self->d.bdf, "reset_method", before, sizeof(before)));
-	ASSERT_EQ(0, prt_fail_arm(PRT_FAIL_PREPARE, EIO, 5));
+	PRT_FAIL_ARM(PRT_FAIL_PREPARE, EIO, 5);
 	EXPECT_EQ(0, prt_dev_write(self->d.bdf, "reset_method", "default"));
 	ASSERT_EQ(0, prt_dev_read(self->d.bdf, "reset_method", after, sizeof(after)));
 	EXPECT_STREQ(before, after);
@@ -141,7 +141,7 @@ TEST_F(ats, flr_prepare_error_ends_walk)
 
 	ASSERT_EQ(0, prt_dev_write(self->d.bdf, "reset_method", "flr bus"));
 	ASSERT_EQ(0, prt_ctl("counters", "0"));
-	ASSERT_EQ(0, prt_fail_arm(PRT_FAIL_FLR_PREPARE, EIO, 1));
+	PRT_FAIL_ARM(PRT_FAIL_FLR_PREPARE, EIO, 1);
 	EXPECT_EQ(-EIO, prt_dev_write(self->d.bdf, "reset", "1"));
 	ASSERT_EQ(0, prt_fail_left(PRT_FAIL_FLR_PREPARE));
 	ASSERT_EQ(0, prt_counts(&c));
@@ -161,7 +161,7 @@ TEST_F(ats, bus_reset_reports_root_port_failure)
 
 	ASSERT_EQ(0, prt_ctl("host_reset_root_port", "1"));
 	ASSERT_EQ(0, prt_dev_write(self->d.bdf, "reset_method", "bus"));
-	ASSERT_EQ(0, prt_fail_arm(PRT_FAIL_ROOT_PORT, EIO, 1));
+	PRT_FAIL_ARM(PRT_FAIL_ROOT_PORT, EIO, 1);
 	EXPECT_EQ(-EIO, prt_dev_write(self->d.bdf, "reset", "1"))
 		TH_LOG("a bus reset whose Root Port reset failed was reported as %s",
 		       "done or with another error");
@@ -223,7 +223,7 @@ FIXTURE_TEARDOWN(quirk)
 static void prt_reset_fails(struct __test_metadata *_metadata, struct prt_dev *d,
 			    const char *site, int err)
 {
-	ASSERT_EQ(0, prt_fail_arm(site, err, 1));
+	PRT_FAIL_ARM(site, err, 1);
 	EXPECT_EQ(-err, prt_dev_write(d->bdf, "reset", "1"))
 		TH_LOG("a reset whose FLR failed was reported as %s",
 		       "done or with another error");
@@ -257,7 +257,7 @@ TEST_F(quirk, flr_timeout_falls_through_to_flr)
 
 	ASSERT_EQ(0, prt_dev_write(self->d.bdf, "reset_method", "device_specific flr"));
 	ASSERT_EQ(0, prt_ctl("counters", "0"));
-	ASSERT_EQ(0, prt_fail_arm(PRT_FAIL_FLR_WAIT, ENOTTY, 1));
+	PRT_FAIL_ARM(PRT_FAIL_FLR_WAIT, ENOTTY, 1);
 	EXPECT_EQ(0, prt_dev_write(self->d.bdf, "reset", "1"));
 	ASSERT_EQ(0, prt_fail_left(PRT_FAIL_FLR_WAIT));
 	ASSERT_EQ(0, prt_counts(&c));
@@ -288,7 +288,7 @@ TEST_F(p3700, no_settle_after_failed_flr)
 {
 	struct prt_counts c;
 
-	ASSERT_EQ(0, prt_fail_arm(PRT_FAIL_FLR_WAIT, ENOTTY, 1));
+	PRT_FAIL_ARM(PRT_FAIL_FLR_WAIT, ENOTTY, 1);
 	EXPECT_EQ(-ENOTTY, prt_dev_write(self->d.bdf, "reset", "1"));
 	ASSERT_EQ(0, prt_fail_left(PRT_FAIL_FLR_WAIT));
 	ASSERT_EQ(0, prt_counts(&c));
@@ -349,7 +349,7 @@ TEST_F(chelsio, msix_kept_when_flr_not_issued)
 	before = prt_msix_ctrl(self->d.bdf);
 	ASSERT_LE(0, before);
 	ASSERT_EQ(0, before & PCI_MSIX_FLAGS_ENABLE) TH_LOG("MSI-X still enabled");
-	ASSERT_EQ(0, prt_fail_arm(PRT_FAIL_FLR_CONFIG, ENOTTY, 1));
+	PRT_FAIL_ARM(PRT_FAIL_FLR_CONFIG, ENOTTY, 1);
 	EXPECT_EQ(-ENOTTY, prt_dev_write(self->d.bdf, "reset", "1"));
 	ASSERT_EQ(0, prt_fail_left(PRT_FAIL_FLR_CONFIG));
 	after = prt_msix_ctrl(self->d.bdf);

@@ -60,7 +60,7 @@ TEST_F(mig, failed_reset_keeps_migration)
 	int data_fd;
 
 	ASSERT_EQ(0, prt_mig_set(device, VFIO_DEVICE_STATE_STOP_COPY, &data_fd));
-	ASSERT_EQ(0, prt_fail_arm(variant->fail_site, variant->fail_errno, 1));
+	PRT_FAIL_ARM(variant->fail_site, variant->fail_errno, 1);
 
 	EXPECT_EQ(-variant->fail_errno, prt_mig_reset(&self->m, variant->path))
 		TH_LOG("the failed reset was reported as done");
