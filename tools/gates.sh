@@ -191,5 +191,16 @@ elif checker_ok "$OUT/warn-vfio-base.txt" && checker_ok "$OUT/warn-vfio-patched.
 	done
 fi
 
+# The modules as a distribution builds them, against its own config.
+want="pci_reset_test.ko prt_sriov_pf.ko prt_vf.ko prt_vfio_mig.ko"
+got=$("$top/tools/build-distro-modules.sh" "$SRC" "$OUT/build/distro" \
+	"$OUT/distro-modules.log" 2>&1 | sort | tr '\n' ' ' | sed 's/ $//' || true)
+if [ "$got" = "$want" ]; then
+	say ok "distro-modules: $want build against Debian's linux-config-7.3 (no fault injection, no KUnit)"
+else
+	tail -n 20 "$OUT/distro-modules.log"
+	say FAIL "distro-modules: built '$got', want '$want' against Debian's config ($OUT/distro-modules.log)"
+fi
+
 finished=1
 ! grep -q '^FAIL' "$items"

@@ -22,7 +22,7 @@ DEFINE_LOCK_GUARD_0(pci_rescan_remove, pci_lock_rescan_remove(),
 		    pci_unlock_rescan_remove())
 #endif
 
-#define PRT_STUCK	(10 * HZ)	/* a lock not taken by then is not coming */
+#define PRT_STUCK	(5 * HZ)	/* a lock not taken by then is not coming */
 #define PRT_STILL_HELD	(HZ / 5)	/* a contender that waits that long waits */
 
 /* A task that takes the lock, tells, and releases it when told. */

@@ -29,6 +29,9 @@ static int prt_pf_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	unsigned int n = READ_ONCE(num_vfs);
 	int ret;
 
+	/* Bound by ID, it would match the VFs too. */
+	if (!pdev->is_physfn)
+		return -ENODEV;
 	if (current->flags & PF_WQ_WORKER)
 		atomic_inc(&prt_pf_probes_in_worker);
 	prt_park(&prt_pf_park, PRT_PROBE, pdev);
