@@ -227,6 +227,129 @@ TEST_F(pf_driver, rmmod_removes_vfs)
 	close(fd);
 }
 
+/*
+ * pf_pair: the PF driver's own unbind or bind, held where it holds the
+ * PF's device lock (its remove() or probe() parks), against a removal of
+ * the PF's Root Port or a write to sriov_numvfs. The removal holds the
+ * rescan/remove lock and waits for that device lock, and the write waits
+ * for it too; the unbind or bind, let go, disables or enables SR-IOV.
+ */
+FIXTURE(pf_pair) {
+	char pf[16], port[16], ats[16];
+	pid_t held, other;
+	int kmsg;
+};
+
+FIXTURE_SETUP(pf_pair)
+{
+	if (access(PRT_DEBUGFS_DIR "/" PRT_DRV_SRIOV_PF, F_OK))
+		SKIP(return, "helper drivers not loaded");
+	ASSERT_EQ(0, prt_find_dev(PRT_NVME_VENDOR, PRT_NVME_DEVICE, self->pf, sizeof(self->pf)));
+	ASSERT_EQ(0, prt_find_dev(PRT_ATS_VENDOR, PRT_ATS_DEVICE, self->ats, sizeof(self->ats)));
+	ASSERT_EQ(0, prt_parent(self->pf, self->port, sizeof(self->port)));
+	prt_pf_setup(_metadata, self->pf);
+	self->kmsg = prt_kmsg_open();
+	ASSERT_LE(0, self->kmsg);
+}
+
+FIXTURE_TEARDOWN(pf_pair)
+{
+	int status;
+
+	prt_park_ctl(PRT_DRV_SRIOV_PF, "release", "1");
+	if (self->held > 0)
+		prt_exited_within(self->held, 1, &status);
+	if (self->other > 0)
+		prt_exited_within(self->other, 1, &status);
+	close(self->kmsg);
+}
+
+/* Hold the PF's unbind in remove(), or its bind in probe(). */
+static pid_t prt_hold_pf(struct __test_metadata *_metadata, const char *pf, bool bind)
+{
+	pid_t pid;
+
+	if (bind) {
+		/* Without VFs, which base would remove unlocked, and warn. */
+		ASSERT_EQ(0, prt_dev_write(pf, "sriov_numvfs", "0"));
+		ASSERT_EQ(0, prt_write("/sys/bus/pci/drivers/" PRT_DRV_SRIOV_PF "/unbind", pf));
+		ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "stall", PRT_CB_PROBE));
+		pid = prt_write_async(pf, "subsystem/drivers/" PRT_DRV_SRIOV_PF "/bind", pf);
+	} else {
+		ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "stall", PRT_CB_REMOVE));
+		pid = prt_write_async(pf, "driver/unbind", pf);
+	}
+	ASSERT_LT(0, pid);
+	ASSERT_TRUE(prt_wait_parked(PRT_DRV_SRIOV_PF, bind ? PRT_CB_PROBE : PRT_CB_REMOVE, 1));
+	return pid;
+}
+
+/* Let the held unbind or bind go: both it and the other task end. */
+static void prt_let_go(struct __test_metadata *_metadata, FIXTURE_DATA(pf_pair) *self,
+		       int *held_status, int *other_status)
+{
+	ASSERT_TRUE(prt_wait_blocked(self->other, NULL, PRT_STUCK_SECS))
+		TH_LOG("the other task never waited for the PF's device lock");
+	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "release", "1"));
+	ASSERT_TRUE(prt_exited_within(self->held, PRT_STUCK_SECS, held_status))
+		TH_LOG("the PF driver's unbind or bind never ended");
+	self->held = 0;
+	ASSERT_TRUE(prt_exited_within(self->other, PRT_STUCK_SECS, other_status))
+		TH_LOG("the PF driver and the other task wait for each other");
+	self->other = 0;
+	EXPECT_EQ(0, prt_kmsg_warnings(self->kmsg));
+}
+
+TEST_F(pf_pair, unbind_vs_port_remove)
+{
+	int held, other;
+
+	self->held = prt_hold_pf(_metadata, self->pf, false);
+	self->other = prt_write_async(self->port, "remove", "1");
+	prt_let_go(_metadata, self, &held, &other);
+	EXPECT_TRUE(WIFEXITED(held) && WIFEXITED(other) && !WEXITSTATUS(other));
+	EXPECT_FALSE(prt_exists(self->pf));
+	prt_expect_back(_metadata, self->pf, self->ats);
+}
+
+TEST_F(pf_pair, bind_vs_port_remove)
+{
+	int held, other;
+
+	self->held = prt_hold_pf(_metadata, self->pf, true);
+	self->other = prt_write_async(self->port, "remove", "1");
+	prt_let_go(_metadata, self, &held, &other);
+	EXPECT_TRUE(WIFEXITED(other) && !WEXITSTATUS(other));
+	EXPECT_FALSE(prt_exists(self->pf));
+	prt_expect_back(_metadata, self->pf, self->ats);
+}
+
+TEST_F(pf_pair, numvfs_vs_unbind)
+{
+	int held, other;
+
+	self->held = prt_hold_pf(_metadata, self->pf, false);
+	self->other = prt_write_async(self->pf, "sriov_numvfs", "0");
+	prt_let_go(_metadata, self, &held, &other);
+	EXPECT_TRUE(WIFEXITED(held) && !WEXITSTATUS(held));
+	/* The unbind disabled the VFs: nothing left to do. */
+	EXPECT_TRUE(WIFEXITED(other) && !WEXITSTATUS(other));
+	EXPECT_EQ(0, prt_num_virtfns(self->pf));
+}
+
+TEST_F(pf_pair, numvfs_vs_bind)
+{
+	int held, other;
+
+	self->held = prt_hold_pf(_metadata, self->pf, true);
+	self->other = prt_write_async(self->pf, "sriov_numvfs", "2");
+	prt_let_go(_metadata, self, &held, &other);
+	EXPECT_TRUE(WIFEXITED(held) && !WEXITSTATUS(held));
+	/* probe() enabled two VFs already: nothing to do. */
+	EXPECT_TRUE(WIFEXITED(other) && !WEXITSTATUS(other));
+	EXPECT_EQ(2, prt_num_virtfns(self->pf));
+}
+
 /* Refused with a clear error, and nothing changed. */
 TEST_F(pf_driver, bad_input_changes_nothing)
 {
