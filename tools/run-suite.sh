@@ -2,9 +2,9 @@
 # Build the test modules against one kernel build, pack them with the
 # selftests, and run the boots that tools/testsets.py plans: one VM boot per
 # test set, or per test where a set asks for it, each in its own run dir.
-# With --shared, one boot per hot-plug mode runs every test, and each test
-# that did not pass cleanly there runs again in a boot of its own, which
-# says what failed (report.py rerun).
+# With --shared, one boot per VM (hot-plug mode and topology) runs every
+# test, and each test that did not pass cleanly there runs again in a boot
+# of its own, which says what failed (report.py rerun).
 #
 # Usage: run-suite.sh <kernel build dir> <run dir> <selftests dir> [plan options]
 #        (plan options go to 'testsets.py plan', e.g. --tests <glob>,<id>)

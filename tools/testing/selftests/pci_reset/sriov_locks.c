@@ -230,9 +230,10 @@ TEST_F(pf_driver, rmmod_removes_vfs)
 /*
  * pf_pair: the PF driver's own unbind or bind, held where it holds the
  * PF's device lock (its remove() or probe() parks), against a removal of
- * the PF's Root Port or a write to sriov_numvfs. The removal holds the
- * rescan/remove lock and waits for that device lock, and the write waits
- * for it too; the unbind or bind, let go, disables or enables SR-IOV.
+ * the PF or of its Root Port, or a write to sriov_numvfs. The removal
+ * holds the rescan/remove lock and waits for that device lock, and the
+ * write waits for it too; the unbind or bind, let go, disables or enables
+ * SR-IOV.
  */
 FIXTURE(pf_pair) {
 	char pf[16], port[16], ats[16];
@@ -320,6 +321,18 @@ TEST_F(pf_pair, bind_vs_port_remove)
 	self->other = prt_write_async(self->port, "remove", "1");
 	prt_let_go(_metadata, self, &held, &other);
 	EXPECT_TRUE(WIFEXITED(other) && !WEXITSTATUS(other));
+	EXPECT_FALSE(prt_exists(self->pf));
+	prt_expect_back(_metadata, self->pf, self->ats);
+}
+
+TEST_F(pf_pair, unbind_vs_pf_remove)
+{
+	int held, other;
+
+	self->held = prt_hold_pf(_metadata, self->pf, false);
+	self->other = prt_write_async(self->pf, "remove", "1");
+	prt_let_go(_metadata, self, &held, &other);
+	EXPECT_TRUE(WIFEXITED(held) && WIFEXITED(other) && !WEXITSTATUS(other));
 	EXPECT_FALSE(prt_exists(self->pf));
 	prt_expect_back(_metadata, self->pf, self->ats);
 }
