@@ -428,7 +428,8 @@ def cmd_rerun(tests, rundir):
             r = boot['results'].get(t.id, 'missing')
             if r not in ('pass', 'skip') or t.set in dirty or 'vm' in dirty:
                 again.add(t.id)
-    print('\n'.join(sorted(again)))
+    for tid in sorted(again):
+        print(tid)
     return True
 
 

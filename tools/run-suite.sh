@@ -73,7 +73,7 @@ run_boots <"$run/plan"
 case " $* " in
 *" --shared "*)
 	"$top/tools/report.py" rerun "$run" >"$run/rerun"
-	if [ -s "$run/rerun" ]; then
+	if grep -q . "$run/rerun"; then
 		echo "run-suite: $(wc -l <"$run/rerun") tests again, one boot each"
 		"$top/tools/testsets.py" plan --isolated --tests "$(paste -sd, "$run/rerun")" |
 			run_boots

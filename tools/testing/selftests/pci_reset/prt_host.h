@@ -15,6 +15,7 @@
 #include "prt_util.h"
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <termios.h>
 #include <time.h>
@@ -196,6 +197,17 @@ static inline const char *prt_boot_hotplug(void)
 		if (!strncmp(p, "prt.hotplug=", 12))
 			snprintf(mode, sizeof(mode), "%s", p + 12);
 	return mode;
+}
+
+/*
+ * Did a removal of @bdf leave it removed? In the acpi VM a PF removed just
+ * after its VFs came or went was seen back at once, bound to its driver,
+ * on v7.3.4 and with the series: acpiphp rescans the slot on its own
+ * then. There only the removal's own result counts.
+ */
+static inline bool prt_removed(const char *bdf)
+{
+	return !prt_exists(bdf) || !strcmp(prt_boot_hotplug(), "acpi");
 }
 
 /*

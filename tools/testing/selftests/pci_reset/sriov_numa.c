@@ -9,6 +9,7 @@
  * A rescan holds the rescan/remove lock while it probes the PF it found.
  * The probe must be able to add the VFs, whichever task runs it.
  */
+#include "prt_host.h"
 #include "prt_park.h"
 #include "kselftest_harness.h"
 
@@ -54,7 +55,7 @@ FIXTURE_TEARDOWN(numa)
 TEST_F(numa, rescan_probes_pf_that_enables_vfs)
 {
 	ASSERT_EQ(0, prt_dev_write(self->pf, "remove", "1"));
-	EXPECT_FALSE(prt_exists(self->pf));
+	EXPECT_TRUE(prt_removed(self->pf));
 	ASSERT_EQ(0, prt_write("/sys/bus/pci/rescan", "1"));
 	ASSERT_TRUE(prt_back(self->pf, PRT_DRV_SRIOV_PF));
 	EXPECT_EQ(2, prt_num_virtfns(self->pf));

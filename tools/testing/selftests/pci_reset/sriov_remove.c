@@ -10,6 +10,7 @@
  * with -EEXIST and pci_iov_add_virtfn() unwinds a device that was never
  * added.
  */
+#include "prt_host.h"
 #include "prt_park.h"
 #include "kselftest_harness.h"
 
@@ -25,8 +26,8 @@ FIXTURE_SETUP(nvme)
 	int i;
 
 	ASSERT_EQ(0, prt_find_dev(PRT_NVME_VENDOR, PRT_NVME_DEVICE, self->pf, sizeof(self->pf)));
-	ASSERT_EQ(0, prt_dev_write(self->pf, "sriov_numvfs", "0"));
 	ASSERT_EQ(0, prt_rebind(self->pf, PRT_PF_DRIVER));
+	ASSERT_EQ(0, prt_dev_write(self->pf, "sriov_numvfs", "0"));
 	ASSERT_EQ(0, prt_driver(self->pf, drv, sizeof(drv)));
 	ASSERT_STREQ(PRT_PF_DRIVER, drv);
 	/* The VFs stay unbound: the VM's controller leaves them offline. */
@@ -50,7 +51,7 @@ TEST_F(nvme, pf_removal_takes_its_vfs)
 	char drv[64] = "";
 
 	ASSERT_EQ(0, prt_dev_write(self->pf, "remove", "1"));
-	EXPECT_FALSE(prt_exists(self->pf));
+	EXPECT_TRUE(prt_removed(self->pf));
 	EXPECT_FALSE(prt_exists(self->vf[0])) TH_LOG("VF %s outlived its PF", self->vf[0]);
 	EXPECT_FALSE(prt_exists(self->vf[1])) TH_LOG("VF %s outlived its PF", self->vf[1]);
 
