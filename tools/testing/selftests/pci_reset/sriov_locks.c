@@ -255,17 +255,23 @@ FIXTURE_SETUP(pf_pair)
 
 FIXTURE_TEARDOWN(pf_pair)
 {
+	bool stuck = false;
 	int status;
 
 	prt_park_ctl(PRT_DRV_SRIOV_PF, "release", "1");
 	if (self->held > 0)
-		prt_exited_within(self->held, 1, &status);
+		stuck |= !prt_exited_within(self->held, 1, &status);
 	if (self->other > 0)
-		prt_exited_within(self->other, 1, &status);
-	/* The PF as the tests after this one expect it: no VFs, its own driver. */
-	prt_dev_write(self->pf, "sriov_numvfs", "0");
-	prt_rebind(self->pf, "");
-	prt_dev_write(self->pf, "sriov_drivers_autoprobe", "1");
+		stuck |= !prt_exited_within(self->other, 1, &status);
+	/*
+	 * The PF as the tests after this one expect it: no VFs, its own
+	 * driver. Not if a task is stuck: it may hold the PF's device lock.
+	 */
+	if (!stuck) {
+		prt_dev_write(self->pf, "sriov_numvfs", "0");
+		prt_rebind(self->pf, "");
+		prt_dev_write(self->pf, "sriov_drivers_autoprobe", "1");
+	}
 	close(self->kmsg);
 }
 
