@@ -7,7 +7,7 @@ set -eu
 # gcc-powerpc64le-linux-gnu: the gates cross-build what the series changes
 # for powerpc.
 pkgs="build-essential flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils
-zstd ccache sparse coccinelle qemu-system-x86 busybox-static python3 git perl
+lz4 zstd ccache sparse coccinelle qemu-system-x86 busybox-static python3 git perl
 uuid-dev gcc-powerpc64le-linux-gnu"
 
 missing=

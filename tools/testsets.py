@@ -17,6 +17,7 @@ unjudged, and only a smoke test may say it. topology= names the VM's
 devices, tools/vm/topology-<name>.args (default: topology.args).
 
   testsets.py plan [--sets SET,...] [--tests GLOB,...] [--shared|--isolated]
+                   [--judged]
         one line per boot: "<boot> <hotplug> <glob> <hang> <topology>";
         <hang> is "proof" where every test of the boot is declared to hang
         the base kernel, so that a hang ends the boot, and "watch"
@@ -26,7 +27,9 @@ devices, tools/vm/topology-<name>.args (default: topology.args).
         --shared one boot per VM (hot-plug mode and topology) holds every
         test (a kernel
         that is expected to pass them all), or with --isolated each test
-        has a boot of its own, named after it.
+        has a boot of its own, named after it. --judged leaves out the
+        tests whose base result is not judged ("any"): the plan for
+        the base kernel.
   testsets.py index
         every declared test id
 
@@ -304,11 +307,11 @@ def select(sets, only_tests):
     return [t for t in tests if any(fnmatch.fnmatchcase(t.id, g) for g in only_tests)]
 
 
-def plan(sets, only_sets=None, only_tests=None, mode=None):
+def plan(sets, only_sets=None, only_tests=None, mode=None, judged=False):
     """The boots that run the sets (all or only_sets), and of them only the
-    tests one of the only_tests globs matches (if given), in the sets' own
-    boot modes, or "shared" or "isolated"; ExpectError names unknown sets
-    and tests."""
+    tests one of the only_tests globs matches (if given) and, if judged,
+    whose base result is judged, in the sets' own boot modes, or "shared"
+    or "isolated"; ExpectError names unknown sets and tests."""
     unknown = sorted(set(only_sets or ()) - {s.name for s in sets})
     if unknown:
         raise ExpectError(f'not declared: {", ".join(unknown)}')
@@ -316,6 +319,7 @@ def plan(sets, only_sets=None, only_tests=None, mode=None):
     sets = [s for s in sets if not only_sets or s.name in only_sets]
     tests = [t for t in select(sets, None)
              if not only_tests or any(fnmatch.fnmatchcase(t.id, g) for g in only_tests)]
+    tests = [t for t in tests if not judged or t.base != 'any']
     if mode == 'shared':
         return vm_boots('shared', tests, sets) if tests else []
     if mode == 'isolated':
@@ -343,6 +347,8 @@ def main():
                      help='one boot per VM for all the tests')
     how.add_argument('--isolated', dest='mode', action='store_const', const='isolated',
                      help='one boot per test')
+    p.add_argument('--judged', action='store_true',
+                   help='only the tests whose base result is judged')
     sub.add_parser('index', help='every declared test id')
     args = parser.parse_args()
     try:
@@ -350,7 +356,8 @@ def main():
         if args.cmd == 'index':
             print('\n'.join(sorted(all_tests(sets))))
             return 0
-        for b in plan(sets, split_list(args.sets), split_list(args.tests), args.mode):
+        for b in plan(sets, split_list(args.sets), split_list(args.tests), args.mode,
+                      args.judged):
             print(b.name, b.hotplug, b.glob, b.hang(), b.topology)
     except ExpectError as e:
         print(e, file=sys.stderr)

@@ -30,8 +30,8 @@ kernel=$(realpath "$1")
 initrd=$(realpath "$2")
 dir=$3
 timeout=${VM_TIMEOUT:-600}
-grace=${VM_GRACE:-15}
-hung_grace=${VM_HUNG_GRACE:-3}
+grace=${VM_GRACE:-5}
+hung_grace=${VM_HUNG_GRACE:-2}
 hotplug=${HOTPLUG:-acpi}
 case ${TOPOLOGY:-default} in
 default) topology=$here/topology.args ;;
@@ -96,6 +96,16 @@ qemu=$!
 python3 "$here/qmp.py" broker qmp.sock host.sock "$topology" 2>host.log &
 broker=$!
 
+# Is process $1 gone within $2 tenths of a second?
+wait_gone() {
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		[ $i -lt "$2" ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 start=$(date +%s)
 done_at=
 hung_at=
@@ -119,22 +129,17 @@ while kill -0 "$qemu" 2>/dev/null; do
 	fi
 	if [ -n "$status" ]; then
 		kill "$qemu"
-		sleep 2
-		kill -9 "$qemu" 2>/dev/null || true
+		wait_gone "$qemu" 20 || kill -9 "$qemu" 2>/dev/null || true
 		echo "run-vm: $status" >&2
 		break
 	fi
-	sleep 1
+	# Often enough that a boot's end costs no more than the boot.
+	sleep 0.2
 done
 rc=0
 wait "$qemu" || rc=$?
 echo "${status:-exit $rc}" >vm-status
 # The broker ends on the channel's EOF; one that never got the channel
 # (QEMU failed early) would wait out its connect timeout.
-i=0
-while kill -0 "$broker" 2>/dev/null && [ $i -lt 20 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-kill "$broker" 2>/dev/null || true
+wait_gone "$broker" 20 || kill "$broker" 2>/dev/null || true
 wait "$broker" 2>/dev/null || true
