@@ -6,10 +6,12 @@ Every <set>.expect file under drivers/ and tools/testing/ declares one test
 set and each of its tests with its result on the unpatched base kernel:
 
   set <name> [boot=per-set|per-test]
-  <test id> pass|fail|fail:<kind>|any [smoke] [hotplug=acpi|native]
+  <test id> pass|fail|fail:<kind>[|<kind>...]|any [smoke] [hotplug=acpi|native]
             [topology=<name>] [fixed-by: <patch>]
 
-<kind> is lockdep, hung_task, warn, bug or timeout. A failing test names the
+<kind> is lockdep, hung_task, warn, bug or timeout; with more than one,
+base must show one of them (a race can end in a hang or in an oops,
+whichever comes first). A failing test names the
 patch that fixes it by the start of its file name in patches/. A smoke
 test must pass on the patched kernel but proves no fix: no mutant and no
 base failure shows that it can fail. "any" leaves its base result
@@ -128,8 +130,9 @@ def parse_base(word):
     base, _, kind = word.partition(':')
     if base not in ('pass', 'fail', 'any') or (base != 'fail' and kind):
         raise ValueError(f'bad result "{word}" (pass, fail, fail:<kind> or any)')
-    if kind and kind not in KINDS:
-        raise ValueError(f'bad kind "{kind}" ({", ".join(KINDS)})')
+    for k in kind.split('|') if kind else ():
+        if k not in KINDS:
+            raise ValueError(f'bad kind "{k}" ({", ".join(KINDS)})')
     return base, kind or None
 
 
