@@ -61,6 +61,19 @@ void prt_park(struct prt_park *park, enum prt_cb cb, struct pci_dev *pdev)
 }
 EXPORT_SYMBOL_NS_GPL(prt_park, "PCI_RESET_TEST");
 
+/**
+ * prt_park_arm() - Stall at a callback until released, as debugfs "stall" does
+ * @park: the driver's parking points
+ * @cb: the callback to stall in
+ */
+void prt_park_arm(struct prt_park *park, enum prt_cb cb)
+{
+	spin_lock(&park->lock);
+	park->stall |= BIT(cb);
+	spin_unlock(&park->lock);
+}
+EXPORT_SYMBOL_NS_GPL(prt_park_arm, "PCI_RESET_TEST");
+
 static void prt_park_release(struct prt_park *park)
 {
 	spin_lock(&park->lock);

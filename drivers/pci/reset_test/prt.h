@@ -61,6 +61,7 @@ struct prt_park {
 
 int prt_park_init(struct prt_park *park, const char *name);
 void prt_park_exit(struct prt_park *park);
+void prt_park_arm(struct prt_park *park, enum prt_cb cb);
 void prt_park(struct prt_park *park, enum prt_cb cb, struct pci_dev *pdev);
 
 #endif

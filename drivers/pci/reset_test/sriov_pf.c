@@ -21,6 +21,11 @@ static unsigned int num_vfs = 2;
 module_param(num_vfs, uint, 0644);
 MODULE_PARM_DESC(num_vfs, "VFs enabled in probe (0: none)");
 
+/* For a test that holds the bind of a modprobe, which has no debugfs yet. */
+static bool stall_probe;
+module_param(stall_probe, bool, 0444);
+MODULE_PARM_DESC(stall_probe, "Park in probe() until released, from the start");
+
 static struct prt_park prt_pf_park;
 static atomic_t prt_pf_probes_in_worker;
 
@@ -88,16 +93,19 @@ static int __init prt_pf_init(void)
 		return ret;
 	debugfs_create_atomic_t("probes_in_worker", 0400, prt_pf_park.dir,
 				&prt_pf_probes_in_worker);
+	if (stall_probe)
+		prt_park_arm(&prt_pf_park, PRT_PROBE);
 	ret = pci_register_driver(&prt_pf_driver);
 	if (ret)
 		prt_park_exit(&prt_pf_park);
 	return ret;
 }
 
+/* Unbinds first, so that a test can hold an rmmod in remove(). */
 static void __exit prt_pf_exit(void)
 {
-	prt_park_exit(&prt_pf_park);
 	pci_unregister_driver(&prt_pf_driver);
+	prt_park_exit(&prt_pf_park);
 }
 
 module_init(prt_pf_init);

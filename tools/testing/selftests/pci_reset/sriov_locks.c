@@ -15,6 +15,9 @@
  *
  * pf_driver: the PF driver's remove() disables SR-IOV on sysfs unbind and
  * on rmmod, where nobody holds the rescan/remove lock for it.
+ *
+ * pf_pair: the PF driver's unbind, bind, rmmod or modprobe against a
+ * removal or a sriov_numvfs write (see below).
  */
 #include "prt_host.h"
 #include "prt_park.h"
@@ -182,6 +185,19 @@ TEST_F(race, numvfs_vs_removal)
 	prt_expect_back(_metadata, self->pf, self->ats);
 }
 
+/* Load prt_sriov_pf again, with @params. */
+static int prt_pf_load(const char *params)
+{
+	int fd, ret;
+
+	fd = open("/lib/modules/" PRT_DRV_SRIOV_PF ".ko", O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
 FIXTURE(pf_driver) {
 	char pf[16];
 	int kmsg;
@@ -215,31 +231,55 @@ TEST_F(pf_driver, unbind_removes_vfs)
 
 TEST_F(pf_driver, rmmod_removes_vfs)
 {
-	int fd;
-
 	ASSERT_EQ(0, syscall(SYS_delete_module, PRT_DRV_SRIOV_PF, O_NONBLOCK));
 	EXPECT_EQ(0, prt_num_virtfns(self->pf));
 	EXPECT_EQ(0, prt_kmsg_warnings(self->kmsg))
 		TH_LOG("VFs were removed without the rescan/remove lock");
-	fd = open("/lib/modules/" PRT_DRV_SRIOV_PF ".ko", O_RDONLY);
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, syscall(SYS_finit_module, fd, "", 0));
-	close(fd);
+	EXPECT_EQ(0, prt_pf_load(""));
 }
 
 /*
- * pf_pair: the PF driver's own unbind or bind, held where it holds the
- * PF's device lock (its remove() or probe() parks), against a removal of
- * the PF or of its Root Port, or a write to sriov_numvfs. The removal
- * holds the rescan/remove lock and waits for that device lock, and the
- * write waits for it too; the unbind or bind, let go, disables or enables
+ * pf_pair: the PF driver's own unbind, bind, rmmod or modprobe, held where
+ * it holds the PF's device lock (its remove() or probe() parks), against a
+ * removal of the PF or of its Root Port, or a write to sriov_numvfs. The
+ * removal holds the rescan/remove lock and waits for that device lock, and
+ * the write waits for it too; the held task, let go, disables or enables
  * SR-IOV.
  */
+enum prt_pf_op { PRT_UNBIND, PRT_BIND, PRT_RMMOD, PRT_MODPROBE };
+enum prt_pf_other { PRT_OTHER_PORT_REMOVE, PRT_OTHER_PF_REMOVE, PRT_OTHER_NUMVFS };
+
 FIXTURE(pf_pair) {
 	char pf[16], port[16], ats[16];
 	pid_t held, other;
 	int kmsg;
 };
+
+FIXTURE_VARIANT(pf_pair) {
+	enum prt_pf_op held;
+	enum prt_pf_other other;
+};
+
+#define PRT_PF_PAIR(name, op, with)					\
+	FIXTURE_VARIANT_ADD(pf_pair, name) { .held = op, .other = with }
+
+PRT_PF_PAIR(unbind_vs_port_remove, PRT_UNBIND, PRT_OTHER_PORT_REMOVE);
+PRT_PF_PAIR(unbind_vs_pf_remove, PRT_UNBIND, PRT_OTHER_PF_REMOVE);
+PRT_PF_PAIR(unbind_vs_numvfs, PRT_UNBIND, PRT_OTHER_NUMVFS);
+PRT_PF_PAIR(bind_vs_port_remove, PRT_BIND, PRT_OTHER_PORT_REMOVE);
+PRT_PF_PAIR(bind_vs_pf_remove, PRT_BIND, PRT_OTHER_PF_REMOVE);
+PRT_PF_PAIR(bind_vs_numvfs, PRT_BIND, PRT_OTHER_NUMVFS);
+PRT_PF_PAIR(rmmod_vs_port_remove, PRT_RMMOD, PRT_OTHER_PORT_REMOVE);
+PRT_PF_PAIR(rmmod_vs_pf_remove, PRT_RMMOD, PRT_OTHER_PF_REMOVE);
+PRT_PF_PAIR(rmmod_vs_numvfs, PRT_RMMOD, PRT_OTHER_NUMVFS);
+PRT_PF_PAIR(modprobe_vs_port_remove, PRT_MODPROBE, PRT_OTHER_PORT_REMOVE);
+PRT_PF_PAIR(modprobe_vs_pf_remove, PRT_MODPROBE, PRT_OTHER_PF_REMOVE);
+PRT_PF_PAIR(modprobe_vs_numvfs, PRT_MODPROBE, PRT_OTHER_NUMVFS);
+
+static bool prt_pf_op_binds(enum prt_pf_op op)
+{
+	return op == PRT_BIND || op == PRT_MODPROBE;
+}
 
 FIXTURE_SETUP(pf_pair)
 {
@@ -265,9 +305,12 @@ FIXTURE_TEARDOWN(pf_pair)
 		stuck |= !prt_exited_within(self->other, 1, &status);
 	/*
 	 * The PF as the tests after this one expect it: no VFs, its own
-	 * driver. Not if a task is stuck: it may hold the PF's device lock.
+	 * driver, prt_sriov_pf loaded. Not if a task is stuck: it may hold
+	 * the PF's device lock.
 	 */
 	if (!stuck) {
+		if (access("/sys/module/" PRT_DRV_SRIOV_PF, F_OK))
+			prt_pf_load("");
 		prt_dev_write(self->pf, "sriov_numvfs", "0");
 		prt_rebind(self->pf, "");
 		prt_dev_write(self->pf, "sriov_drivers_autoprobe", "1");
@@ -275,102 +318,96 @@ FIXTURE_TEARDOWN(pf_pair)
 	close(self->kmsg);
 }
 
-/* Hold the PF's unbind in remove(), or its bind in probe(). */
-static pid_t prt_hold_pf(struct __test_metadata *_metadata, const char *pf, bool bind)
+/* In a child: unload prt_sriov_pf, or load it with its probe() held. */
+static pid_t prt_module_async(bool load)
 {
-	pid_t pid;
+	pid_t pid = fork();
 
-	if (bind) {
-		/* Without VFs, which base would remove unlocked, and warn. */
-		ASSERT_EQ(0, prt_dev_write(pf, "sriov_numvfs", "0"));
-		ASSERT_EQ(0, prt_write("/sys/bus/pci/drivers/" PRT_DRV_SRIOV_PF "/unbind", pf));
-		ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "stall", PRT_CB_PROBE));
-		pid = prt_write_async(pf, "subsystem/drivers/" PRT_DRV_SRIOV_PF "/bind", pf);
-	} else {
-		ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "stall", PRT_CB_REMOVE));
-		pid = prt_write_async(pf, "driver/unbind", pf);
+	if (!pid) {
+		if (load)
+			_exit(prt_pf_load("stall_probe=1") ? 1 : 0);
+		_exit(syscall(SYS_delete_module, PRT_DRV_SRIOV_PF, O_NONBLOCK) ? 1 : 0);
 	}
-	ASSERT_LT(0, pid);
-	ASSERT_TRUE(prt_wait_parked(PRT_DRV_SRIOV_PF, bind ? PRT_CB_PROBE : PRT_CB_REMOVE, 1));
 	return pid;
 }
 
-/* Let the held unbind or bind go: both it and the other task end. */
-static void prt_let_go(struct __test_metadata *_metadata, FIXTURE_DATA(pf_pair) *self,
-		       int *held_status, int *other_status)
+/* Hold the PF driver's unbind or rmmod in remove(), its bind or modprobe in probe(). */
+static pid_t prt_hold_pf(struct __test_metadata *_metadata, const char *pf, enum prt_pf_op op)
 {
+	bool binds = prt_pf_op_binds(op);
+	pid_t pid = -1;
+
+	if (binds) {
+		/* Without VFs, which base would remove unlocked, and warn. */
+		ASSERT_EQ(0, prt_dev_write(pf, "sriov_numvfs", "0"));
+		ASSERT_EQ(0, prt_write("/sys/bus/pci/drivers/" PRT_DRV_SRIOV_PF "/unbind", pf));
+	}
+	switch (op) {
+	case PRT_UNBIND:
+		ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "stall", PRT_CB_REMOVE));
+		pid = prt_write_async(pf, "driver/unbind", pf);
+		break;
+	case PRT_RMMOD:
+		ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "stall", PRT_CB_REMOVE));
+		pid = prt_module_async(false);
+		break;
+	case PRT_BIND:
+		ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "stall", PRT_CB_PROBE));
+		pid = prt_write_async(pf, "subsystem/drivers/" PRT_DRV_SRIOV_PF "/bind", pf);
+		break;
+	case PRT_MODPROBE:
+		ASSERT_EQ(0, syscall(SYS_delete_module, PRT_DRV_SRIOV_PF, O_NONBLOCK));
+		pid = prt_module_async(true);
+		break;
+	}
+	ASSERT_LT(0, pid);
+	ASSERT_TRUE(prt_wait_parked(PRT_DRV_SRIOV_PF, binds ? PRT_CB_PROBE : PRT_CB_REMOVE, 1));
+	return pid;
+}
+
+/*
+ * Both tasks end, without a warning. A removal takes the PF away, and a
+ * rescan brings it back; a write ends with the VFs the held task left.
+ */
+TEST_F(pf_pair, both_end)
+{
+	bool binds = prt_pf_op_binds(variant->held);
+	int held, other;
+
+	self->held = prt_hold_pf(_metadata, self->pf, variant->held);
+	switch (variant->other) {
+	case PRT_OTHER_PORT_REMOVE:
+		self->other = prt_write_async(self->port, "remove", "1");
+		break;
+	case PRT_OTHER_PF_REMOVE:
+		self->other = prt_write_async(self->pf, "remove", "1");
+		break;
+	case PRT_OTHER_NUMVFS:
+		self->other = prt_write_async(self->pf, "sriov_numvfs", binds ? "2" : "0");
+		break;
+	}
+	ASSERT_LT(0, self->other);
 	ASSERT_TRUE(prt_wait_blocked(self->other, NULL, PRT_STUCK_SECS))
 		TH_LOG("the other task never waited for the PF's device lock");
 	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "release", "1"));
-	ASSERT_TRUE(prt_exited_within(self->held, PRT_STUCK_SECS, held_status))
-		TH_LOG("the PF driver's unbind or bind never ended");
+	ASSERT_TRUE(prt_exited_within(self->held, PRT_STUCK_SECS, &held))
+		TH_LOG("the PF driver's task never ended");
 	self->held = 0;
-	ASSERT_TRUE(prt_exited_within(self->other, PRT_STUCK_SECS, other_status))
-		TH_LOG("the PF driver and the other task wait for each other");
+	ASSERT_TRUE(prt_exited_within(self->other, PRT_STUCK_SECS, &other))
+		TH_LOG("the PF driver's task and the other task wait for each other");
 	self->other = 0;
 	EXPECT_EQ(0, prt_kmsg_warnings(self->kmsg));
-}
-
-TEST_F(pf_pair, unbind_vs_port_remove)
-{
-	int held, other;
-
-	self->held = prt_hold_pf(_metadata, self->pf, false);
-	self->other = prt_write_async(self->port, "remove", "1");
-	prt_let_go(_metadata, self, &held, &other);
-	EXPECT_TRUE(WIFEXITED(held) && WIFEXITED(other) && !WEXITSTATUS(other));
-	EXPECT_TRUE(prt_removed(self->pf));
-	prt_expect_back(_metadata, self->pf, self->ats);
-}
-
-TEST_F(pf_pair, bind_vs_port_remove)
-{
-	int held, other;
-
-	self->held = prt_hold_pf(_metadata, self->pf, true);
-	self->other = prt_write_async(self->port, "remove", "1");
-	prt_let_go(_metadata, self, &held, &other);
+	EXPECT_TRUE(WIFEXITED(held));
 	EXPECT_TRUE(WIFEXITED(other) && !WEXITSTATUS(other));
-	EXPECT_TRUE(prt_removed(self->pf));
-	prt_expect_back(_metadata, self->pf, self->ats);
-}
 
-TEST_F(pf_pair, unbind_vs_pf_remove)
-{
-	int held, other;
-
-	self->held = prt_hold_pf(_metadata, self->pf, false);
-	self->other = prt_write_async(self->pf, "remove", "1");
-	prt_let_go(_metadata, self, &held, &other);
-	EXPECT_TRUE(WIFEXITED(held) && WIFEXITED(other) && !WEXITSTATUS(other));
-	EXPECT_TRUE(prt_removed(self->pf));
-	prt_expect_back(_metadata, self->pf, self->ats);
-}
-
-TEST_F(pf_pair, numvfs_vs_unbind)
-{
-	int held, other;
-
-	self->held = prt_hold_pf(_metadata, self->pf, false);
-	self->other = prt_write_async(self->pf, "sriov_numvfs", "0");
-	prt_let_go(_metadata, self, &held, &other);
-	EXPECT_TRUE(WIFEXITED(held) && !WEXITSTATUS(held));
-	/* The unbind disabled the VFs: nothing left to do. */
-	EXPECT_TRUE(WIFEXITED(other) && !WEXITSTATUS(other));
-	EXPECT_EQ(0, prt_num_virtfns(self->pf));
-}
-
-TEST_F(pf_pair, numvfs_vs_bind)
-{
-	int held, other;
-
-	self->held = prt_hold_pf(_metadata, self->pf, true);
-	self->other = prt_write_async(self->pf, "sriov_numvfs", "2");
-	prt_let_go(_metadata, self, &held, &other);
-	EXPECT_TRUE(WIFEXITED(held) && !WEXITSTATUS(held));
-	/* probe() enabled two VFs already: nothing to do. */
-	EXPECT_TRUE(WIFEXITED(other) && !WEXITSTATUS(other));
-	EXPECT_EQ(2, prt_num_virtfns(self->pf));
+	if (variant->other == PRT_OTHER_NUMVFS) {
+		/* The held task won the device lock: nothing left to do. */
+		EXPECT_TRUE(!WEXITSTATUS(held));
+		EXPECT_EQ(binds ? 2 : 0, prt_num_virtfns(self->pf));
+	} else {
+		EXPECT_TRUE(prt_removed(self->pf));
+		prt_expect_back(_metadata, self->pf, self->ats);
+	}
 }
 
 /* Refused with a clear error, and nothing changed. */
