@@ -3,8 +3,9 @@
 # selftests, and run the boots that tools/testsets.py plans: one VM boot per
 # test set, or per test where a set asks for it, each in its own run dir.
 # With --shared, one boot per VM (hot-plug mode and topology) runs every
-# test, and each test that did not pass cleanly there runs again in a boot
-# of its own, which says what failed (report.py rerun).
+# test (with --judged, every test declared to pass on base), and each test
+# that did not pass cleanly there runs again in a boot of its own, which
+# says what failed (report.py rerun).
 #
 # Usage: run-suite.sh <kernel build dir> <run dir> <selftests dir> [plan options]
 #        (plan options go to 'testsets.py plan', e.g. --tests <glob>,<id>)
@@ -70,15 +71,14 @@ sysctl.kernel.hung_task_check_interval_secs=1" \
 
 : >"$run/boots"
 run_boots <"$run/plan"
-case " $* " in
-*" --shared "*)
+# Shared boots (--shared, or the base plan's boots of passing tests).
+if grep -q '^shared@' "$run/plan"; then
 	"$top/tools/report.py" rerun "$run" >"$run/rerun"
 	if grep -q . "$run/rerun"; then
 		echo "run-suite: $(wc -l <"$run/rerun") tests again, one boot each"
 		"$top/tools/testsets.py" plan --isolated --tests "$(paste -sd, "$run/rerun")" |
 			run_boots
 	fi
-	;;
-esac
+fi
 echo "$key" >"$run/complete"
 echo "run-suite: $(wc -l <"$run/boots") boots, $(awk '{ s += $6 } END { print s }' "$run/boots")s in the VM"

@@ -29,9 +29,10 @@ devices, tools/vm/topology-<name>.args (default: topology.args).
         --shared one boot per VM (hot-plug mode and topology) holds every
         test (a kernel
         that is expected to pass them all), or with --isolated each test
-        has a boot of its own, named after it. --judged leaves out the
-        tests whose base result is not judged ("any"): the plan for
-        the base kernel.
+        has a boot of its own, named after it. --judged is the plan for
+        the base kernel: it leaves out the tests whose base result is
+        not judged ("any"), and the tests declared to pass there share
+        one boot per VM, as on a kernel expected to pass them all.
   testsets.py index
         every declared test id
 
@@ -328,6 +329,10 @@ def plan(sets, only_sets=None, only_tests=None, mode=None, judged=False):
     if mode == 'isolated':
         return [own_boot(t) for t in tests]
     boots = []
+    if judged:
+        passing = [t for t in tests if t.base == 'pass']
+        boots += vm_boots('shared', passing, sets) if passing else []
+        tests = [t for t in tests if t.base != 'pass']
     for tset in sets:
         mine = [t for t in tests if t.set == tset.name]
         boots += set_boots(tset, mine) if mine else []

@@ -225,4 +225,14 @@ static inline bool prt_back(const char *bdf, const char *drv)
 	return false;
 }
 
+/* Probes of prt_sriov_pf that pci_call_probe() ran in a worker, or -1. */
+static inline int prt_probes_in_worker(void)
+{
+	char buf[32];
+
+	if (prt_read(PRT_DEBUGFS_DIR "/" PRT_DRV_SRIOV_PF "/probes_in_worker", buf, sizeof(buf)))
+		return -1;
+	return atoi(buf);
+}
+
 #endif /* PRT_PARK_H */

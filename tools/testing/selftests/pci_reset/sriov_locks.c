@@ -34,12 +34,15 @@
 
 enum prt_removal { PRT_REMOVE_PF, PRT_REMOVE_PORT, PRT_UNPLUG_PCIEHP, PRT_UNPLUG_ACPIPHP };
 
-/* Everything removed is back after a rescan, bound to its own driver. */
+/*
+ * Everything removed is back after a rescan, bound to its own driver: the
+ * PF to @pf_drv, or to none if @pf_drv is NULL.
+ */
 static void prt_expect_back(struct __test_metadata *_metadata, const char *pf,
-			    const char *ats)
+			    const char *pf_drv, const char *ats)
 {
 	ASSERT_EQ(0, prt_write("/sys/bus/pci/rescan", "1"));
-	EXPECT_TRUE(prt_back(pf, "nvme"));
+	EXPECT_TRUE(pf_drv ? prt_back(pf, pf_drv) : prt_exists(pf));
 	EXPECT_TRUE(prt_back(ats, "virtio-pci"));
 }
 
@@ -182,7 +185,7 @@ TEST_F(race, numvfs_vs_removal)
 		ASSERT_EQ(0, prt_host_cmd(&self->host, why, sizeof(why), PRT_HOST_ADD_SECS,
 					  "device_add %s", PRT_HOST_NVME_ID))
 			TH_LOG("%s", why);
-	prt_expect_back(_metadata, self->pf, self->ats);
+	prt_expect_back(_metadata, self->pf, "nvme", self->ats);
 }
 
 /* Load prt_sriov_pf again, with @params. */
@@ -258,10 +261,13 @@ FIXTURE(pf_pair) {
 FIXTURE_VARIANT(pf_pair) {
 	enum prt_pf_op held;
 	enum prt_pf_other other;
+	bool numa;	/* the PF on node 1: its probe() runs in a worker */
 };
 
 #define PRT_PF_PAIR(name, op, with)					\
 	FIXTURE_VARIANT_ADD(pf_pair, name) { .held = op, .other = with }
+#define PRT_PF_PAIR_NUMA(name, op, with)				\
+	FIXTURE_VARIANT_ADD(pf_pair, numa_##name) { .held = op, .other = with, .numa = true }
 
 PRT_PF_PAIR(unbind_vs_port_remove, PRT_UNBIND, PRT_OTHER_PORT_REMOVE);
 PRT_PF_PAIR(unbind_vs_pf_remove, PRT_UNBIND, PRT_OTHER_PF_REMOVE);
@@ -275,6 +281,13 @@ PRT_PF_PAIR(rmmod_vs_numvfs, PRT_RMMOD, PRT_OTHER_NUMVFS);
 PRT_PF_PAIR(modprobe_vs_port_remove, PRT_MODPROBE, PRT_OTHER_PORT_REMOVE);
 PRT_PF_PAIR(modprobe_vs_pf_remove, PRT_MODPROBE, PRT_OTHER_PF_REMOVE);
 PRT_PF_PAIR(modprobe_vs_numvfs, PRT_MODPROBE, PRT_OTHER_NUMVFS);
+/* Where the held task probes, on topology=numa too. */
+PRT_PF_PAIR_NUMA(bind_vs_port_remove, PRT_BIND, PRT_OTHER_PORT_REMOVE);
+PRT_PF_PAIR_NUMA(bind_vs_pf_remove, PRT_BIND, PRT_OTHER_PF_REMOVE);
+PRT_PF_PAIR_NUMA(bind_vs_numvfs, PRT_BIND, PRT_OTHER_NUMVFS);
+PRT_PF_PAIR_NUMA(modprobe_vs_port_remove, PRT_MODPROBE, PRT_OTHER_PORT_REMOVE);
+PRT_PF_PAIR_NUMA(modprobe_vs_pf_remove, PRT_MODPROBE, PRT_OTHER_PF_REMOVE);
+PRT_PF_PAIR_NUMA(modprobe_vs_numvfs, PRT_MODPROBE, PRT_OTHER_NUMVFS);
 
 static bool prt_pf_op_binds(enum prt_pf_op op)
 {
@@ -288,6 +301,8 @@ FIXTURE_SETUP(pf_pair)
 	ASSERT_EQ(0, prt_find_dev(PRT_NVME_VENDOR, PRT_NVME_DEVICE, self->pf, sizeof(self->pf)));
 	ASSERT_EQ(0, prt_find_dev(PRT_ATS_VENDOR, PRT_ATS_DEVICE, self->ats, sizeof(self->ats)));
 	ASSERT_EQ(0, prt_parent(self->pf, self->port, sizeof(self->port)));
+	if (variant->numa && prt_dev_hex(self->pf, "numa_node") != 1)
+		SKIP(return, "%s is not on NUMA node 1: needs topology=numa", self->pf);
 	prt_pf_setup(_metadata, self->pf);
 	self->kmsg = prt_kmsg_open();
 	ASSERT_LE(0, self->kmsg);
@@ -372,9 +387,14 @@ static pid_t prt_hold_pf(struct __test_metadata *_metadata, const char *pf, enum
 TEST_F(pf_pair, both_end)
 {
 	bool binds = prt_pf_op_binds(variant->held);
-	int held, other;
+	int held, other, workers;
 
+	/* A modprobe counts from 0 again. */
+	workers = variant->held == PRT_MODPROBE ? 0 : prt_probes_in_worker();
 	self->held = prt_hold_pf(_metadata, self->pf, variant->held);
+	/* The topology does what it is for: the held probe runs in a worker. */
+	if (variant->numa)
+		ASSERT_EQ(workers + 1, prt_probes_in_worker());
 	switch (variant->other) {
 	case PRT_OTHER_PORT_REMOVE:
 		self->other = prt_write_async(self->port, "remove", "1");
@@ -406,7 +426,8 @@ TEST_F(pf_pair, both_end)
 		EXPECT_EQ(binds ? 2 : 0, prt_num_virtfns(self->pf));
 	} else {
 		EXPECT_TRUE(prt_removed(self->pf));
-		prt_expect_back(_metadata, self->pf, self->ats);
+		/* The numa VM has no nvme driver: the PF comes back unbound. */
+		prt_expect_back(_metadata, self->pf, variant->numa ? NULL : "nvme", self->ats);
 	}
 }
 

@@ -15,15 +15,6 @@
 
 #define PRT_NEW_ID	"1b36 0010"
 
-static int prt_probes_in_worker(void)
-{
-	char buf[32];
-
-	if (prt_read(PRT_DEBUGFS_DIR "/" PRT_DRV_SRIOV_PF "/probes_in_worker", buf, sizeof(buf)))
-		return -1;
-	return atoi(buf);
-}
-
 FIXTURE(numa) {
 	char pf[16];
 };
