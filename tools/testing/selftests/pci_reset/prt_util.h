@@ -245,8 +245,11 @@ static inline int prt_disk_io(const char *disk)
 	return ret;
 }
 
-/* New kernel warnings since @fd was opened at the end of /dev/kmsg. */
-static inline int prt_kmsg_warnings(int fd)
+/*
+ * New kernel warnings since @fd was opened at the end of /dev/kmsg, and
+ * messages that hold @also if it is not NULL.
+ */
+static inline int prt_kmsg_warnings_or(int fd, const char *also)
 {
 	char rec[2048];
 	int n = 0;
@@ -254,9 +257,14 @@ static inline int prt_kmsg_warnings(int fd)
 
 	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0) {
 		rec[len] = '\0';
-		n += !!strstr(rec, "WARNING:");
+		n += strstr(rec, "WARNING:") || (also && strstr(rec, also));
 	}
 	return n;
+}
+
+static inline int prt_kmsg_warnings(int fd)
+{
+	return prt_kmsg_warnings_or(fd, NULL);
 }
 
 static inline int prt_kmsg_open(void)

@@ -250,9 +250,13 @@ TEST_F(pf_driver, rmmod_removes_vfs)
  * SR-IOV.
  */
 enum prt_pf_op { PRT_UNBIND, PRT_BIND, PRT_RMMOD, PRT_MODPROBE };
-enum prt_pf_other { PRT_OTHER_PORT_REMOVE, PRT_OTHER_PF_REMOVE, PRT_OTHER_NUMVFS };
+enum prt_pf_other {
+	PRT_OTHER_PORT_REMOVE, PRT_OTHER_PF_REMOVE, PRT_OTHER_NUMVFS,
+	PRT_OTHER_PCIEHP_UNPLUG, PRT_OTHER_ACPIPHP_UNPLUG,
+};
 
 FIXTURE(pf_pair) {
+	struct prt_host host;
 	char pf[16], port[16], ats[16];
 	pid_t held, other;
 	int kmsg;
@@ -281,6 +285,14 @@ PRT_PF_PAIR(rmmod_vs_numvfs, PRT_RMMOD, PRT_OTHER_NUMVFS);
 PRT_PF_PAIR(modprobe_vs_port_remove, PRT_MODPROBE, PRT_OTHER_PORT_REMOVE);
 PRT_PF_PAIR(modprobe_vs_pf_remove, PRT_MODPROBE, PRT_OTHER_PF_REMOVE);
 PRT_PF_PAIR(modprobe_vs_numvfs, PRT_MODPROBE, PRT_OTHER_NUMVFS);
+PRT_PF_PAIR(unbind_vs_pciehp_unplug, PRT_UNBIND, PRT_OTHER_PCIEHP_UNPLUG);
+PRT_PF_PAIR(bind_vs_pciehp_unplug, PRT_BIND, PRT_OTHER_PCIEHP_UNPLUG);
+PRT_PF_PAIR(rmmod_vs_pciehp_unplug, PRT_RMMOD, PRT_OTHER_PCIEHP_UNPLUG);
+PRT_PF_PAIR(modprobe_vs_pciehp_unplug, PRT_MODPROBE, PRT_OTHER_PCIEHP_UNPLUG);
+PRT_PF_PAIR(unbind_vs_acpiphp_unplug, PRT_UNBIND, PRT_OTHER_ACPIPHP_UNPLUG);
+PRT_PF_PAIR(bind_vs_acpiphp_unplug, PRT_BIND, PRT_OTHER_ACPIPHP_UNPLUG);
+PRT_PF_PAIR(rmmod_vs_acpiphp_unplug, PRT_RMMOD, PRT_OTHER_ACPIPHP_UNPLUG);
+PRT_PF_PAIR(modprobe_vs_acpiphp_unplug, PRT_MODPROBE, PRT_OTHER_ACPIPHP_UNPLUG);
 /* Where the held task probes, on topology=numa too. */
 PRT_PF_PAIR_NUMA(bind_vs_port_remove, PRT_BIND, PRT_OTHER_PORT_REMOVE);
 PRT_PF_PAIR_NUMA(bind_vs_pf_remove, PRT_BIND, PRT_OTHER_PF_REMOVE);
@@ -294,10 +306,31 @@ static bool prt_pf_op_binds(enum prt_pf_op op)
 	return op == PRT_BIND || op == PRT_MODPROBE;
 }
 
+/* The hot-plug mode a host's unplug needs, or NULL for the guest's own. */
+static const char *prt_pf_other_mode(enum prt_pf_other other)
+{
+	switch (other) {
+	case PRT_OTHER_PCIEHP_UNPLUG:
+		return "native";
+	case PRT_OTHER_ACPIPHP_UNPLUG:
+		return "acpi";
+	default:
+		return NULL;
+	}
+}
+
 FIXTURE_SETUP(pf_pair)
 {
+	const char *mode = prt_pf_other_mode(variant->other);
+	int ret;
+
+	if (mode && strcmp(prt_boot_hotplug(), mode))
+		SKIP(return, "needs HOTPLUG=%s", mode);
 	if (access(PRT_DEBUGFS_DIR "/" PRT_DRV_SRIOV_PF, F_OK))
 		SKIP(return, "helper drivers not loaded");
+	ret = prt_host_open(&self->host);
+	if (ret && mode)
+		SKIP(return, "no host channel on %s: %s", PRT_HOST_TTY, strerror(-ret));
 	ASSERT_EQ(0, prt_find_dev(PRT_NVME_VENDOR, PRT_NVME_DEVICE, self->pf, sizeof(self->pf)));
 	ASSERT_EQ(0, prt_find_dev(PRT_ATS_VENDOR, PRT_ATS_DEVICE, self->ats, sizeof(self->ats)));
 	ASSERT_EQ(0, prt_parent(self->pf, self->port, sizeof(self->port)));
@@ -331,6 +364,7 @@ FIXTURE_TEARDOWN(pf_pair)
 		prt_dev_write(self->pf, "sriov_drivers_autoprobe", "1");
 	}
 	close(self->kmsg);
+	prt_host_close(&self->host);
 }
 
 /* In a child: unload prt_sriov_pf, or load it with its probe() held. */
@@ -388,6 +422,8 @@ TEST_F(pf_pair, both_end)
 {
 	bool binds = prt_pf_op_binds(variant->held);
 	int held, other, workers;
+	char why[512];
+	bool waiter;
 
 	/* A modprobe counts from 0 again. */
 	workers = variant->held == PRT_MODPROBE ? 0 : prt_probes_in_worker();
@@ -405,18 +441,35 @@ TEST_F(pf_pair, both_end)
 	case PRT_OTHER_NUMVFS:
 		self->other = prt_write_async(self->pf, "sriov_numvfs", binds ? "2" : "0");
 		break;
+	case PRT_OTHER_PCIEHP_UNPLUG:
+	case PRT_OTHER_ACPIPHP_UNPLUG:
+		self->other = prt_unplug_async(&self->host, PRT_HOST_NVME_ID);
+		break;
 	}
 	ASSERT_LT(0, self->other);
-	ASSERT_TRUE(prt_wait_blocked(self->other, NULL, PRT_STUCK_SECS))
-		TH_LOG("the other task never waited for the PF's device lock");
+	/* A hot-unplug waits in pciehp's IRQ thread or acpiphp's worker. */
+	switch (variant->other) {
+	case PRT_OTHER_PCIEHP_UNPLUG:
+		waiter = prt_wait_blocked(-1, "-pciehp", PRT_HOST_DEL_SECS);
+		break;
+	case PRT_OTHER_ACPIPHP_UNPLUG:
+		waiter = prt_wait_blocked(-1, "kworker", PRT_HOST_DEL_SECS);
+		break;
+	default:
+		waiter = prt_wait_blocked(self->other, NULL, PRT_STUCK_SECS);
+		break;
+	}
+	ASSERT_TRUE(waiter) TH_LOG("the other side never waited for the PF's device lock");
 	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "release", "1"));
 	ASSERT_TRUE(prt_exited_within(self->held, PRT_STUCK_SECS, &held))
 		TH_LOG("the PF driver's task never ended");
 	self->held = 0;
-	ASSERT_TRUE(prt_exited_within(self->other, PRT_STUCK_SECS, &other))
+	ASSERT_TRUE(prt_exited_within(self->other, prt_pf_other_mode(variant->other) ?
+				      PRT_HOST_DEL_SECS : PRT_STUCK_SECS, &other))
 		TH_LOG("the PF driver's task and the other task wait for each other");
 	self->other = 0;
-	EXPECT_EQ(0, prt_kmsg_warnings(self->kmsg));
+	/* prt_sriov_pf disables SR-IOV: nothing may blame it for not doing so. */
+	EXPECT_EQ(0, prt_kmsg_warnings_or(self->kmsg, "driver left SR-IOV enabled"));
 	EXPECT_TRUE(WIFEXITED(held));
 	EXPECT_TRUE(WIFEXITED(other) && !WEXITSTATUS(other));
 
@@ -426,6 +479,11 @@ TEST_F(pf_pair, both_end)
 		EXPECT_EQ(binds ? 2 : 0, prt_num_virtfns(self->pf));
 	} else {
 		EXPECT_TRUE(prt_removed(self->pf));
+		if (prt_pf_other_mode(variant->other))
+			ASSERT_EQ(0, prt_host_cmd(&self->host, why, sizeof(why),
+						  PRT_HOST_ADD_SECS, "device_add %s",
+						  PRT_HOST_NVME_ID))
+				TH_LOG("%s", why);
 		/* The numa VM has no nvme driver: the PF comes back unbound. */
 		prt_expect_back(_metadata, self->pf, variant->numa ? NULL : "nvme", self->ats);
 	}
