@@ -9,6 +9,17 @@
  * for its user; the test only lets it go once the slot reset is done, as
  * that user closes its devices in turn. The slot reset takes pciehp's
  * reset_lock for writing, so it must not wait for the IRQ thread.
+ *
+ * notify.stale_context_leaves_new_one: an ACPI hot-plug notification for
+ * the NVMe PF's slot, whose work holds acpiphp's bridge of the PF's Root
+ * Port while it waits for the rescan/remove lock, outlives a removal of
+ * that Root Port and a rescan. QEMU notifies the slot when VFs appear:
+ * the test sets VF Enable in the PF's SR-IOV capability through sysfs
+ * "config", behind the kernel's back, while prt_vf holds the lock, parked
+ * in a removal of the ATS device, and the Root Port's removal and the
+ * rescan wait for it. The rescan gives the slot's ACPI object a new
+ * acpiphp context; when the notification ends, the old bridge and its
+ * context go, and the Root Port's next removal must find the new context.
  */
 #include "prt_host.h"
 #include "prt_park.h"
@@ -104,6 +115,141 @@ TEST_F(unplug, slot_reset_while_removal_waits)
 	ASSERT_EQ(0, prt_host_cmd(&self->host, why, sizeof(why), PRT_HOST_ADD_SECS,
 				  "device_add %s", PRT_HOST_ATS_ID))
 		TH_LOG("%s", why);
+}
+
+#define PRT_LOCK_WAIT_SECS	20
+#define PCI_EXT_CAP_ID_SRIOV	0x10
+#define PCI_SRIOV_CTRL		0x08
+#define PCI_SRIOV_CTRL_VFE	0x01
+#define PCI_SRIOV_NUM_VF	0x10
+
+/* Config space of @bdf through sysfs: @len bytes at @pos, read or written. */
+static int prt_config_io(const char *bdf, int pos, void *buf, int len, bool write)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
+	fd = open(path, write ? O_WRONLY : O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = write ? pwrite(fd, buf, len, pos) : pread(fd, buf, len, pos);
+	close(fd);
+	return n == len ? 0 : -EIO;
+}
+
+/* The offset of extended capability @id in @bdf's config space, or 0. */
+static int prt_ext_cap(const char *bdf, unsigned int id)
+{
+	unsigned int hdr;
+	int pos = 0x100, hops = 0;
+
+	while (pos && hops++ < 64) {
+		if (prt_config_io(bdf, pos, &hdr, sizeof(hdr), false) || !hdr)
+			return 0;
+		if ((hdr & 0xffff) == id)
+			return pos;
+		pos = hdr >> 20;
+	}
+	return 0;
+}
+
+FIXTURE(notify) {
+	char ats[16], pf[16], port[16];
+	pid_t parker, port_remover, rescanner;
+	int sriov;
+};
+
+FIXTURE_SETUP(notify)
+{
+	const char *drv;
+
+	if (strcmp(prt_boot_hotplug(), "acpi"))
+		SKIP(return, "needs acpiphp: boot with HOTPLUG=acpi");
+	if (access(PRT_DEBUGFS_DIR "/" PRT_DRV_VF, F_OK))
+		SKIP(return, "helper drivers not loaded");
+	ASSERT_EQ(0, prt_find_dev(PRT_ATS_VENDOR, PRT_ATS_DEVICE, self->ats, sizeof(self->ats)));
+	ASSERT_EQ(0, prt_find_dev(PRT_NVME_VENDOR, PRT_NVME_DEVICE, self->pf, sizeof(self->pf)));
+	ASSERT_EQ(0, prt_parent(self->pf, self->port, sizeof(self->port)));
+	drv = prt_slot_driver(self->pf);
+	ASSERT_NE(NULL, drv);
+	ASSERT_STREQ("acpiphp", drv);
+	self->sriov = prt_ext_cap(self->pf, PCI_EXT_CAP_ID_SRIOV);
+	ASSERT_NE(0, self->sriov);
+	ASSERT_EQ(0, prt_dev_write(self->pf, "sriov_numvfs", "0"));
+	ASSERT_EQ(0, prt_rebind(self->ats, PRT_DRV_VF));
+}
+
+FIXTURE_TEARDOWN(notify)
+{
+	int status;
+
+	prt_park_ctl(PRT_DRV_VF, "release", "1");
+	if (self->parker > 0)
+		prt_exited_within(self->parker, 1, &status);
+	if (self->port_remover > 0)
+		prt_exited_within(self->port_remover, 1, &status);
+	if (self->rescanner > 0)
+		prt_exited_within(self->rescanner, 1, &status);
+	prt_write("/sys/bus/pci/rescan", "1");
+	prt_rebind(self->ats, "");
+}
+
+TEST_F(notify, stale_context_leaves_new_one)
+{
+	unsigned short num = 1, ctrl;
+	int status;
+	pid_t pid;
+
+	/* 1. A removal holds the rescan/remove lock, parked in prt_vf. */
+	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_VF, "stall", PRT_CB_REMOVE));
+	self->parker = prt_write_async(self->ats, "remove", "1");
+	ASSERT_LT(0, self->parker);
+	ASSERT_TRUE(prt_wait_parked(PRT_DRV_VF, PRT_CB_REMOVE, 1));
+
+	/* 2. The Root Port's removal, then a rescan of its bus, wait for it. */
+	self->port_remover = prt_write_async(self->port, "remove", "1");
+	ASSERT_LT(0, self->port_remover);
+	ASSERT_TRUE(prt_wait_blocked(self->port_remover, NULL, PRT_LOCK_WAIT_SECS));
+	self->rescanner = prt_write_async("0000:00:00.0", "rescan", "1");
+	ASSERT_LT(0, self->rescanner);
+	ASSERT_TRUE(prt_wait_blocked(self->rescanner, NULL, PRT_LOCK_WAIT_SECS));
+
+	/* 3. VFs appear: QEMU notifies the slot, and acpiphp's work waits too. */
+	ASSERT_EQ(0, prt_config_io(self->pf, self->sriov + PCI_SRIOV_NUM_VF, &num,
+				   sizeof(num), true));
+	ASSERT_EQ(0, prt_config_io(self->pf, self->sriov + PCI_SRIOV_CTRL, &ctrl,
+				   sizeof(ctrl), false));
+	ctrl |= PCI_SRIOV_CTRL_VFE;
+	ASSERT_EQ(0, prt_config_io(self->pf, self->sriov + PCI_SRIOV_CTRL, &ctrl,
+				   sizeof(ctrl), true));
+	ASSERT_TRUE(prt_wait_blocked(-1, "kworker", PRT_LOCK_WAIT_SECS))
+		TH_LOG("no ACPI hot-plug work waited for the rescan/remove lock");
+
+	/* 4. All go, in that order; the notification's work ends last. */
+	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_VF, "release", "1"));
+	ASSERT_TRUE(prt_exited_within(self->parker, PRT_LOCK_WAIT_SECS, &status));
+	self->parker = 0;
+	ASSERT_TRUE(prt_exited_within(self->port_remover, PRT_LOCK_WAIT_SECS, &status));
+	self->port_remover = 0;
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_TRUE(prt_exited_within(self->rescanner, PRT_LOCK_WAIT_SECS, &status));
+	self->rescanner = 0;
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_TRUE(prt_exists(self->port));
+	ASSERT_EQ(0, prt_write("/sys/bus/pci/rescan", "1"));
+
+	/* 5. The Root Port's removal now meets the rescan's context. */
+	pid = prt_write_async(self->port, "remove", "1");
+	ASSERT_LT(0, pid);
+	ASSERT_TRUE(prt_exited_within(pid, PRT_LOCK_WAIT_SECS, &status))
+		TH_LOG("the Root Port's second removal never ended");
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("the Root Port's second removal died");
+	ASSERT_EQ(0, prt_write("/sys/bus/pci/rescan", "1"));
+	EXPECT_TRUE(prt_back(self->pf, "nvme"));
+	EXPECT_TRUE(prt_back(self->port, "pcieport"));
 }
 
 TEST_HARNESS_MAIN
