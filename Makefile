@@ -78,8 +78,9 @@ selftests: tree
 # The modules are built against the tree as checked out, so each VM run
 # follows the build of its kernel. tools/testsets.py plans the boots from
 # the .expect file beside each test set. Base runs only the tests whose
-# result there is judged. The patched kernel is expected to pass
-# everything: its tests share boots, and what fails runs again alone.
+# result there is judged, and those declared to pass share boots. The
+# patched kernel is expected to pass everything: its tests share boots.
+# A test that does not pass cleanly in a shared boot runs again alone.
 vm-base: base-kernel selftests
 	@$(STAGE) vm-base tools/run-suite.sh $(O_BASE) $(OUT)/vm/base $(SELFTESTS) \
 		--judged $(PLAN)

@@ -11,11 +11,11 @@ set and each of its tests with its result on the unpatched base kernel:
 
 <kind> is lockdep, hung_task, warn, bug or timeout; with more than one,
 base must show one of them (a race can end in a hang or in an oops,
-whichever comes first). A failing test names the
-patch that fixes it by the start of its file name in patches/. A smoke
-test must pass on the patched kernel but proves no fix: no mutant and no
-base failure shows that it can fail. "any" leaves its base result
-unjudged, and only a smoke test may say it. topology= names the VM's
+whichever comes first). A failing test names the patch that fixes it by
+the start of its file name in patches/. A smoke test must pass on the
+patched kernel but proves no fix: no mutant and no base failure shows
+that it can fail. "any" leaves its base result unjudged, and only a
+smoke test may say it. topology= names the VM's
 devices, tools/vm/topology-<name>.args (default: topology.args).
 
   testsets.py plan [--sets SET,...] [--tests GLOB,...] [--shared|--isolated]
@@ -356,7 +356,7 @@ def main():
     how.add_argument('--isolated', dest='mode', action='store_const', const='isolated',
                      help='one boot per test')
     p.add_argument('--judged', action='store_true',
-                   help='only the tests whose base result is judged')
+                   help="the base kernel's plan: judged tests only, passing ones shared")
     sub.add_parser('index', help='every declared test id')
     args = parser.parse_args()
     try:
