@@ -344,6 +344,7 @@ FIXTURE_SETUP(pf_pair)
 FIXTURE_TEARDOWN(pf_pair)
 {
 	bool stuck = false;
+	char why[512];
 	int status;
 
 	prt_park_ctl(PRT_DRV_SRIOV_PF, "release", "1");
@@ -357,6 +358,10 @@ FIXTURE_TEARDOWN(pf_pair)
 	 * the PF's device lock.
 	 */
 	if (!stuck) {
+		/* A test that stopped early did not plug the PF back. */
+		if (prt_pf_other_mode(variant->other) && !prt_exists(self->pf))
+			prt_host_cmd(&self->host, why, sizeof(why), PRT_HOST_ADD_SECS,
+				     "device_add %s", PRT_HOST_NVME_ID);
 		if (access("/sys/module/" PRT_DRV_SRIOV_PF, F_OK))
 			prt_pf_load("");
 		prt_dev_write(self->pf, "sriov_numvfs", "0");
