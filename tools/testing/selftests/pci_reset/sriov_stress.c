@@ -231,7 +231,7 @@ TEST_F_TIMEOUT(pf, numvfs_vs_removal_and_rebind, PRT_TIMEOUT_SECS)
 	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 		TH_LOG("the remover died in %s", s->remover_at);
 
-	ksft_print_msg("%d cycles acted in %.0f s, %d writes; removals: %d PF, %d port; %d unbinds\n",
+	ksft_print_msg("%d cycles acted in %.0f s, %d writes; removed %d PF, %d port; %d unbinds\n",
 		       s->cycles, prt_now() - start, s->writes, s->pf_removals, s->port_removals,
 		       s->rebinds);
 	EXPECT_LE(s->target, s->cycles);
