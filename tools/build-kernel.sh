@@ -31,7 +31,11 @@ if [ ! -f "$out/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
 	KCONFIG_CONFIG="$out/.config" "$src/scripts/kconfig/merge_config.sh" \
 		-m -O "$out" "$out/.config" $frags >/dev/null
 	kmake olddefconfig
-	missing=$(cat $frags | grep -E '^CONFIG_[A-Z0-9_]+=' | while read -r l; do
+	# What the fragments ask for, the last one that names an option winning.
+	missing=$(cat $frags | awk '
+		/^CONFIG_[A-Z0-9_]+=/ { split($0, kv, "="); want[kv[1]] = $0 }
+		/^# CONFIG_[A-Z0-9_]+ is not set$/ { delete want[$2] }
+		END { for (k in want) print want[k] }' | while read -r l; do
 		grep -qx "$l" "$out/.config" || echo "$l"
 	done)
 	if [ -n "$missing" ]; then
