@@ -71,9 +71,25 @@ static inline void prt_mig_open(struct __test_metadata *_metadata,
 /* In the parent: fault sites off, the device back to its driver. */
 static inline void prt_mig_close(struct __test_metadata *_metadata, struct prt_mig *m)
 {
-	prt_fail_disarm(PRT_FAIL_FLR_PREPARE);
+	prt_fail_disarm(PRT_FAIL_FLR_WAIT);
 	prt_fail_disarm(PRT_FAIL_BUS_WAIT);
+	EXPECT_EQ(0, prt_dev_write(m->bind.bdf, "reset_method", "default"));
 	prt_vfio_unbind(_metadata, &m->bind, PRT_DRV_VFIO_MIG);
+}
+
+/* The largest BAR that libvfio mapped and type1 can map for DMA, or NULL. */
+static inline struct vfio_pci_bar *prt_mig_mapped_bar(struct vfio_pci_device *device)
+{
+	struct vfio_pci_bar *bar, *largest = NULL;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		bar = &device->bars[i];
+		if (bar->vaddr && (bar->info.flags & VFIO_REGION_INFO_FLAG_WRITE) &&
+		    (!largest || bar->info.size > largest->info.size))
+			largest = bar;
+	}
+	return largest;
 }
 
 static inline int prt_mig_reset(struct prt_mig *m, enum prt_reset_path path)
@@ -89,27 +105,32 @@ static inline int prt_mig_reset(struct prt_mig *m, enum prt_reset_path path)
 	return -EINVAL;
 }
 
-/* The variants of a fixture that resets through each path of vfio-pci. */
+/*
+ * The variants of a fixture that resets through each path of vfio-pci, and a
+ * reachable failure of that path after which the device may be reset all the
+ * same: it was, but did not answer in time.
+ */
 #define PRT_MIG_RESET_VARIANTS(fixture)					\
 FIXTURE_VARIANT(fixture) {						\
 	enum prt_reset_path path;					\
-	/* makes the reset fail: a reachable failure of that path */	\
+	/* pinned, so that the reset does not go on to another method */	\
+	const char *reset_method;					\
 	const char *fail_site;						\
 	int fail_errno;							\
 };									\
 FIXTURE_VARIANT_ADD(fixture, ioctl) {					\
 	.path = PRT_RESET_IOCTL,					\
-	/* the IOMMU refuses to block the device for the FLR */	\
-	.fail_site = PRT_FAIL_FLR_PREPARE, .fail_errno = EIO,		\
+	.reset_method = "flr",						\
+	.fail_site = PRT_FAIL_FLR_WAIT, .fail_errno = ENOTTY,		\
 };									\
 FIXTURE_VARIANT_ADD(fixture, hot_reset) {				\
 	.path = PRT_RESET_HOT,						\
-	/* the device does not come back from the bus reset */		\
 	.fail_site = PRT_FAIL_BUS_WAIT, .fail_errno = ENOTTY,		\
 };									\
 FIXTURE_VARIANT_ADD(fixture, devctl_flr) {				\
 	.path = PRT_RESET_DEVCTL_FLR,					\
-	.fail_site = PRT_FAIL_FLR_PREPARE, .fail_errno = EIO,		\
+	.reset_method = "flr",						\
+	.fail_site = PRT_FAIL_FLR_WAIT, .fail_errno = ENOTTY,		\
 }
 
 #endif /* PRT_MIG_H */

@@ -38,21 +38,6 @@ FIXTURE_TEARDOWN_PARENT(cycle)
 	prt_mig_close(_metadata, &self->m);
 }
 
-/* The largest BAR that libvfio mapped and type1 can map for DMA. */
-static struct vfio_pci_bar *mapped_bar(struct vfio_pci_device *device)
-{
-	struct vfio_pci_bar *bar, *largest = NULL;
-	int i;
-
-	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		bar = &device->bars[i];
-		if (bar->vaddr && (bar->info.flags & VFIO_REGION_INFO_FLAG_WRITE) &&
-		    (!largest || bar->info.size > largest->info.size))
-			largest = bar;
-	}
-	return largest;
-}
-
 TEST_F(cycle, reset_after_bar_dma_map)
 {
 	struct vfio_pci_device *device = self->m.device;
@@ -62,7 +47,7 @@ TEST_F(cycle, reset_after_bar_dma_map)
 	int data_fd;
 	void *buf;
 
-	bar = mapped_bar(device);
+	bar = prt_mig_mapped_bar(device);
 	ASSERT_NE(NULL, bar) TH_LOG("no BAR of %s can be mapped", device_bdf);
 
 	ASSERT_EQ(0, prt_mig_set(device, VFIO_DEVICE_STATE_STOP_COPY, &data_fd));
