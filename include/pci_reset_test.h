@@ -80,6 +80,8 @@
 #define PRT_VFIO_MIG_DEBUGFS	"/sys/kernel/debug/" PRT_DRV_VFIO_MIG
 #define PRT_VFIO_MIG_RESETS	"migration_resets"
 #define PRT_VFIO_MIG_RESET_OP	"migration_reset_op"
+/* Its parameter: register devices without the op, as a base-kernel driver. */
+#define PRT_VFIO_MIG_OMIT_OP	"/sys/module/" PRT_DRV_VFIO_MIG "/parameters/omit_reset_op"
 
 /* Callbacks a helper driver can park in. */
 #define PRT_CB_PROBE		"probe"

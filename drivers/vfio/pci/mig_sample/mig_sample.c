@@ -346,6 +346,17 @@ static const struct vfio_migration_ops prt_mig_ops = {
 #endif
 };
 
+/* A driver written for the base kernel: the kernel must refuse it. */
+static const struct vfio_migration_ops prt_mig_ops_without_reset = {
+	.migration_set_state = prt_mig_set_state,
+	.migration_get_state = prt_mig_get_state,
+	.migration_get_data_size = prt_mig_get_data_size,
+};
+
+static bool omit_reset_op;
+module_param(omit_reset_op, bool, 0644);
+MODULE_PARM_DESC(omit_reset_op, "Register devices without the migration_reset op");
+
 static int prt_mig_init_dev(struct vfio_device *core_vdev)
 {
 	struct prt_mig_device *mdev = prt_mig_vdev(core_vdev);
@@ -357,7 +368,8 @@ static int prt_mig_init_dev(struct vfio_device *core_vdev)
 
 	mutex_init(&mdev->state_mutex);
 	core_vdev->migration_flags = VFIO_MIGRATION_STOP_COPY;
-	core_vdev->mig_ops = &prt_mig_ops;
+	core_vdev->mig_ops = READ_ONCE(omit_reset_op) ? &prt_mig_ops_without_reset :
+						       &prt_mig_ops;
 	return 0;
 }
 

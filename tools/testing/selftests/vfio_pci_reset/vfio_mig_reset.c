@@ -9,8 +9,9 @@
  * failure (a guest's FLR through a config write too). A reset
  * that vfio-pci did not start (sysfs) still resets the migration state.
  * Closing the device resets it without touching migration: the driver's
- * close_device() does that. Also: the MSI-X table after a reset of a device
- * whose memory decoding the user turned off, and bad input.
+ * close_device() does that. A driver without the op is refused. Also: the
+ * MSI-X table after a reset of a device whose memory decoding the user turned
+ * off, and bad input.
  */
 #include "prt_mig.h"
 
@@ -202,6 +203,47 @@ TEST_F(dev, bad_input_refused)
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(0, prt_mig_resets());
 	EXPECT_EQ(0, prt_kmsg_warnings(self->m.kmsg));
+}
+
+/*
+ * A migration driver without the migration_reset op, as drivers were written
+ * for the base kernel, is refused when it registers the device, with a
+ * message that names the op; with the op the same driver binds.
+ */
+FIXTURE(reg) {
+	struct prt_vfio_bind bind;	/* shared with the parent */
+	int kmsg;
+};
+
+FIXTURE_SETUP(reg)
+{
+	const char *why = prt_mig_unusable(device_bdf);
+
+	if (why)
+		SKIP(return, "%s", why);
+	self->kmsg = prt_kmsg_open();
+	ASSERT_LE(0, self->kmsg);
+}
+
+FIXTURE_TEARDOWN_PARENT(reg)
+{
+	EXPECT_EQ(0, prt_write(PRT_VFIO_MIG_OMIT_OP, "N"));
+	prt_vfio_unbind(_metadata, &self->bind, PRT_DRV_VFIO_MIG);
+}
+
+TEST_F(reg, driver_without_reset_op_refused)
+{
+	char path[PATH_MAX];
+
+	ASSERT_EQ(0, prt_write(PRT_VFIO_MIG_OMIT_OP, "Y"));
+	prt_vfio_bind(&self->bind, device_bdf, PRT_DRV_VFIO_MIG);
+	EXPECT_STREQ("bind", self->bind.step);
+	EXPECT_EQ(-EINVAL, self->bind.err) TH_LOG("registered without the op");
+	EXPECT_EQ(1, prt_kmsg_warnings_or(self->kmsg, "without a migration_reset op"));
+
+	ASSERT_EQ(0, prt_write(PRT_VFIO_MIG_OMIT_OP, "N"));
+	snprintf(path, sizeof(path), PCI_DRIVERS "/%s/bind", PRT_DRV_VFIO_MIG);
+	EXPECT_EQ(0, prt_write(path, device_bdf));
 }
 
 int main(int argc, char *argv[])
