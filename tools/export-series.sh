@@ -75,6 +75,12 @@ for p in "$pdir"/*.patch; do
 		{ print }' "$p" >"$p.tmp"
 	mv "$p.tmp" "$p"
 done
-(cd "$pdir" && ls | grep -E '^[0-9]{4}-.*\.patch$' | grep -v '^0000-' || true) >"$pdir/series"
+# The "# ..." lines of the series file (the groups of make submission)
+# stay before the patch number that follows each of them.
+touch "$pdir/series"
+(cd "$pdir" && ls | grep -E '^[0-9]{4}-.*\.patch$' | grep -v '^0000-' || true) |
+awk 'NR == FNR { if (/^#/) c = c $0 "\n"; else if (c != "") { note[substr($0, 1, 4)] = c; c = "" }; next }
+	{ k = substr($0, 1, 4); if (k in note) printf "%s", note[k]; print }' "$pdir/series" - >"$pdir/series.new"
+mv "$pdir/series.new" "$pdir/series"
 echo "export: $n patches to $pdir as $ID"
 [ "$n" -eq 0 ] || "$top/tools/check-cover.sh" "$pdir/0000-cover-letter.patch"
