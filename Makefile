@@ -54,12 +54,13 @@ export:
 	PRT_EMAIL="$${PRT_EMAIL:-pci-reset-locking@example.org}" \
 		tools/export-series.sh $(SRC) $(BASE) $(BRANCH) $(SERIES)
 
-# The series to send, as you: PRT_NAME and PRT_EMAIL (default: git config
-# user.name and user.email) in place of the placeholder, in out/submission.
+# The independent series to send, as you: PRT_NAME and PRT_EMAIL (default:
+# git config user.name and user.email) in place of the placeholder, one
+# directory per "# series" group of patches/series in out/submission, each
+# checked (SUBMISSION_BUILD=0 skips its builds).
 submission: apply
 	@rm -rf $(OUT)/submission
-	@tools/export-series.sh $(SRC) $(BASE) $(BRANCH) $(OUT)/submission
-	@tools/check-identity.sh $(OUT)/submission
+	@tools/submission.sh $(SERIES)/series $(OUT)/submission $(OUT)/submission.txt
 
 kernel: apply
 	@$(STAGE) build-patched tools/build-kernel.sh $(SRC) $(O)

@@ -6,7 +6,8 @@
 #
 # Usage: export-series.sh <worktree> <base> <branch> <patches dir>
 # Env:   PRT_NAME, PRT_EMAIL (default: git config user.name, user.email;
-#        without those, the placeholder)
+#        without those, the placeholder); SERIES_BASE, the base-commit when
+#        <base> is the tip of another series (default: <base>)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,7 +54,7 @@ if [ "$n" -gt 0 ]; then
 	# and git encodes the header.
 	GIT_COMMITTER_NAME=$ID_NAME GIT_COMMITTER_EMAIL=$ID_EMAIL \
 	git format-patch -q --cover-letter --cover-from-description=subject \
-		--zero-commit --no-signature --base="$base" --from "$@" \
+		--zero-commit --no-signature --base="${SERIES_BASE:-$base}" --from "$@" \
 		-o "$pdir" "$base..$branch"
 fi
 # The placeholder gives way to the identity: its in-body From: (which
@@ -77,10 +78,11 @@ for p in "$pdir"/*.patch; do
 done
 # The "# ..." lines of the series file (the groups of make submission)
 # stay before the patch number that follows each of them.
-touch "$pdir/series"
 (cd "$pdir" && ls | grep -E '^[0-9]{4}-.*\.patch$' | grep -v '^0000-' || true) |
-awk 'NR == FNR { if (/^#/) c = c $0 "\n"; else if (c != "") { note[substr($0, 1, 4)] = c; c = "" }; next }
-	{ k = substr($0, 1, 4); if (k in note) printf "%s", note[k]; print }' "$pdir/series" - >"$pdir/series.new"
+awk -v old="$pdir/series" '
+	BEGIN { while ((getline l <old) > 0)
+			if (l ~ /^#/) c = c l "\n"; else if (c != "") { note[substr(l, 1, 4)] = c; c = "" } }
+	{ k = substr($0, 1, 4); if (k in note) printf "%s", note[k]; print }' >"$pdir/series.new"
 mv "$pdir/series.new" "$pdir/series"
 echo "export: $n patches to $pdir as $ID"
 [ "$n" -eq 0 ] || "$top/tools/check-cover.sh" "$pdir/0000-cover-letter.patch"

@@ -5,10 +5,10 @@ set -eu
 
 # uuid-dev: libuuid.a, linked by the kernel's VFIO selftest library.
 # gcc-powerpc64le-linux-gnu: the gates cross-build what the series changes
-# for powerpc.
+# for powerpc. b4: make submission sends each series with b4, dry.
 pkgs="build-essential flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils
 lz4 zstd ccache sparse coccinelle qemu-system-x86 busybox-static python3 git perl
-uuid-dev gcc-powerpc64le-linux-gnu"
+uuid-dev gcc-powerpc64le-linux-gnu b4"
 
 missing=
 for p in $pkgs; do
