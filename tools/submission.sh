@@ -29,6 +29,7 @@ stack_trees=$(for c in $stack; do git -C "$SRC" rev-parse "$c^{tree}"; done)
 commit_of() { echo "$stack" | sed -n "$(echo "$1" | sed 's/^0*//')p"; }
 
 [ -d "$wt" ] || git -C "$SRC" worktree add -q -f --detach "$wt" "$BASE"
+trap 'git -C "$SRC" checkout -q -f "$BRANCH"' EXIT
 export GIT_COMMITTER_NAME=pci-reset-locking GIT_COMMITTER_EMAIL=series@localhost
 
 # "<name> <needs or -> <patch numbers...>", one series a line.
@@ -92,8 +93,10 @@ echo "$groups" | while read -r name needs nums; do
 		elif [ "${SUBMISSION_BUILD:-1}" = 0 ]; then
 			say ok "$name: bisect: not built (SUBMISSION_BUILD=0): $subj"
 		else
-			git -C "$wt" checkout -q --detach "$c"
-			if "$top/tools/build-kernel.sh" "$wt" "$scratch" >"$OUT/submission-build.log" 2>&1; then
+			# In the build worktree, as the bisect gate builds: the
+			# same source path keeps the builds incremental.
+			git -C "$SRC" checkout -q -f --detach "$c"
+			if "$top/tools/build-kernel.sh" "$SRC" "$scratch" >"$OUT/submission-build.log" 2>&1; then
 				say ok "$name: bisect: builds: $subj"
 			else
 				tail -n 20 "$OUT/submission-build.log"

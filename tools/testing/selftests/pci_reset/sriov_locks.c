@@ -247,9 +247,12 @@ TEST_F(pf_driver, rmmod_removes_vfs)
  * removal of the PF or of its Root Port, or a write to sriov_numvfs. The
  * removal holds the rescan/remove lock and waits for that device lock, and
  * the write waits for it too; the held task, let go, disables or enables
- * SR-IOV.
+ * SR-IOV. A rescan of the Root Port is held the same way, in the probe of
+ * the PF it found, with the rescan/remove lock held: on topology=numa only,
+ * where the PF's driver binds it by ID (the VM has no nvme driver) and
+ * pci_call_probe() would probe it in a worker.
  */
-enum prt_pf_op { PRT_UNBIND, PRT_BIND, PRT_RMMOD, PRT_MODPROBE };
+enum prt_pf_op { PRT_UNBIND, PRT_BIND, PRT_RMMOD, PRT_MODPROBE, PRT_RESCAN };
 enum prt_pf_other {
 	PRT_OTHER_PORT_REMOVE, PRT_OTHER_PF_REMOVE, PRT_OTHER_NUMVFS,
 	PRT_OTHER_PCIEHP_UNPLUG, PRT_OTHER_ACPIPHP_UNPLUG,
@@ -272,6 +275,9 @@ FIXTURE_VARIANT(pf_pair) {
 	FIXTURE_VARIANT_ADD(pf_pair, name) { .held = op, .other = with }
 #define PRT_PF_PAIR_NUMA(name, op, with)				\
 	FIXTURE_VARIANT_ADD(pf_pair, numa_##name) { .held = op, .other = with, .numa = true }
+
+/* The PF's IDs, which prt_sriov_pf binds on topology=numa for a rescan. */
+#define PRT_PF_NEW_ID	"1b36 0010"
 
 PRT_PF_PAIR(unbind_vs_port_remove, PRT_UNBIND, PRT_OTHER_PORT_REMOVE);
 PRT_PF_PAIR(unbind_vs_pf_remove, PRT_UNBIND, PRT_OTHER_PF_REMOVE);
@@ -300,10 +306,14 @@ PRT_PF_PAIR_NUMA(bind_vs_numvfs, PRT_BIND, PRT_OTHER_NUMVFS);
 PRT_PF_PAIR_NUMA(modprobe_vs_port_remove, PRT_MODPROBE, PRT_OTHER_PORT_REMOVE);
 PRT_PF_PAIR_NUMA(modprobe_vs_pf_remove, PRT_MODPROBE, PRT_OTHER_PF_REMOVE);
 PRT_PF_PAIR_NUMA(modprobe_vs_numvfs, PRT_MODPROBE, PRT_OTHER_NUMVFS);
+PRT_PF_PAIR_NUMA(rescan_vs_port_remove, PRT_RESCAN, PRT_OTHER_PORT_REMOVE);
+PRT_PF_PAIR_NUMA(rescan_vs_pf_remove, PRT_RESCAN, PRT_OTHER_PF_REMOVE);
+PRT_PF_PAIR_NUMA(rescan_vs_numvfs, PRT_RESCAN, PRT_OTHER_NUMVFS);
+PRT_PF_PAIR_NUMA(rescan_vs_pciehp_unplug, PRT_RESCAN, PRT_OTHER_PCIEHP_UNPLUG);
 
 static bool prt_pf_op_binds(enum prt_pf_op op)
 {
-	return op == PRT_BIND || op == PRT_MODPROBE;
+	return op == PRT_BIND || op == PRT_MODPROBE || op == PRT_RESCAN;
 }
 
 /* The hot-plug mode a host's unplug needs, or NULL for the guest's own. */
@@ -357,11 +367,15 @@ FIXTURE_TEARDOWN(pf_pair)
 	 * driver, prt_sriov_pf loaded. Not if a task is stuck: it may hold
 	 * the PF's device lock.
 	 */
+	if (variant->held == PRT_RESCAN)
+		prt_write("/sys/bus/pci/drivers/" PRT_DRV_SRIOV_PF "/remove_id", PRT_PF_NEW_ID);
 	if (!stuck) {
 		/* A test that stopped early did not plug the PF back. */
 		if (prt_pf_other_mode(variant->other) && !prt_exists(self->pf))
 			prt_host_cmd(&self->host, why, sizeof(why), PRT_HOST_ADD_SECS,
 				     "device_add %s", PRT_HOST_NVME_ID);
+		if (!prt_exists(self->pf))
+			prt_write("/sys/bus/pci/rescan", "1");
 		if (access("/sys/module/" PRT_DRV_SRIOV_PF, F_OK))
 			prt_pf_load("");
 		prt_dev_write(self->pf, "sriov_numvfs", "0");
@@ -385,13 +399,22 @@ static pid_t prt_module_async(bool load)
 	return pid;
 }
 
-/* Hold the PF driver's unbind or rmmod in remove(), its bind or modprobe in probe(). */
-static pid_t prt_hold_pf(struct __test_metadata *_metadata, const char *pf, enum prt_pf_op op)
+/*
+ * Hold the PF driver's unbind or rmmod in remove(), its bind or modprobe in
+ * probe(), a rescan of @port in the probe of the PF it finds.
+ */
+static pid_t prt_hold_pf(struct __test_metadata *_metadata, const char *pf,
+			 const char *port, enum prt_pf_op op)
 {
 	bool binds = prt_pf_op_binds(op);
 	pid_t pid = -1;
 
-	if (binds) {
+	if (op == PRT_RESCAN) {
+		ASSERT_EQ(0, prt_write("/sys/bus/pci/drivers/" PRT_DRV_SRIOV_PF "/new_id",
+				       PRT_PF_NEW_ID));
+		ASSERT_EQ(0, prt_dev_write(pf, "remove", "1"));
+		ASSERT_TRUE(prt_removed(pf));
+	} else if (binds) {
 		/* Without VFs, which base would remove unlocked, and warn. */
 		ASSERT_EQ(0, prt_dev_write(pf, "sriov_numvfs", "0"));
 		ASSERT_EQ(0, prt_write("/sys/bus/pci/drivers/" PRT_DRV_SRIOV_PF "/unbind", pf));
@@ -413,6 +436,10 @@ static pid_t prt_hold_pf(struct __test_metadata *_metadata, const char *pf, enum
 		ASSERT_EQ(0, syscall(SYS_delete_module, PRT_DRV_SRIOV_PF, O_NONBLOCK));
 		pid = prt_module_async(true);
 		break;
+	case PRT_RESCAN:
+		ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "stall", PRT_CB_PROBE));
+		pid = prt_write_async(port, "rescan", "1");
+		break;
 	}
 	ASSERT_LT(0, pid);
 	ASSERT_TRUE(prt_wait_parked(PRT_DRV_SRIOV_PF, binds ? PRT_CB_PROBE : PRT_CB_REMOVE, 1));
@@ -432,9 +459,13 @@ TEST_F(pf_pair, both_end)
 
 	/* A modprobe counts from 0 again. */
 	workers = variant->held == PRT_MODPROBE ? 0 : prt_probes_in_worker();
-	self->held = prt_hold_pf(_metadata, self->pf, variant->held);
-	/* The topology does what it is for: the held probe runs in a worker. */
-	if (variant->numa)
+	self->held = prt_hold_pf(_metadata, self->pf, self->port, variant->held);
+	/*
+	 * The topology does what it is for: the held probe runs in a worker,
+	 * but for a rescan's, which may probe in the task that holds the
+	 * rescan/remove lock.
+	 */
+	if (variant->numa && variant->held != PRT_RESCAN)
 		ASSERT_EQ(workers + 1, prt_probes_in_worker());
 	switch (variant->other) {
 	case PRT_OTHER_PORT_REMOVE:
@@ -489,8 +520,13 @@ TEST_F(pf_pair, both_end)
 						  PRT_HOST_ADD_SECS, "device_add %s",
 						  PRT_HOST_NVME_ID))
 				TH_LOG("%s", why);
-		/* The numa VM has no nvme driver: the PF comes back unbound. */
-		prt_expect_back(_metadata, self->pf, variant->numa ? NULL : "nvme", self->ats);
+		/*
+		 * The numa VM has no nvme driver: the PF comes back unbound,
+		 * or bound by ID after a rescan held.
+		 */
+		prt_expect_back(_metadata, self->pf,
+				variant->held == PRT_RESCAN ? PRT_DRV_SRIOV_PF :
+				variant->numa ? NULL : "nvme", self->ats);
 	}
 }
 
