@@ -55,16 +55,33 @@ mv "$new" "$run"
 # keep the config's 10 s and wait for their tests to end.
 hung_task_secs() { case $1 in proof) echo 5 ;; *) echo 10 ;; esac; }
 
+boot_vm() {
+	HOTPLUG=$hotplug TOPOLOGY=$topology \
+	VM_END_ON_HANG=$([ "$hang" = proof ] && echo 1 || echo 0) \
+	VM_APPEND="${PRT_APPEND:+$PRT_APPEND }prt.tests=$globs \
+sysctl.kernel.hung_task_timeout_secs=$(hung_task_secs "$hang") \
+sysctl.kernel.hung_task_check_interval_secs=1" \
+		"$top/tools/vm/run.sh" "$kbuild/arch/x86/boot/bzImage" \
+		"$run/initramfs.gz" "$run/$boot" </dev/null
+}
+
+# QEMU itself dying of a signal (exit > 128: a guest that panics powers
+# off, exit 0) before any test began leaves no result to lose: boot once
+# more, and keep the first console.
+qemu_crashed() {
+	rc=$(sed -n 's/^exit //p' "$run/$boot/vm-status")
+	[ "${rc:-0}" -gt 128 ] && ! grep -q '^PRT-BEGIN' "$run/$boot/results.log"
+}
+
 run_boots() {
 	while read -r boot hotplug globs hang topology; do
 		start=$(date +%s)
-		HOTPLUG=$hotplug TOPOLOGY=$topology \
-		VM_END_ON_HANG=$([ "$hang" = proof ] && echo 1 || echo 0) \
-		VM_APPEND="${PRT_APPEND:+$PRT_APPEND }prt.tests=$globs \
-sysctl.kernel.hung_task_timeout_secs=$(hung_task_secs "$hang") \
-sysctl.kernel.hung_task_check_interval_secs=1" \
-			"$top/tools/vm/run.sh" "$kbuild/arch/x86/boot/bzImage" \
-			"$run/initramfs.gz" "$run/$boot" </dev/null
+		boot_vm
+		if qemu_crashed; then
+			echo "run-suite: $boot: QEMU died ($(cat "$run/$boot/vm-status")) before any test; again"
+			mv "$run/$boot/console.log" "$run/$boot/console.qemu-crash.log"
+			boot_vm
+		fi
 		echo "$boot $hotplug $globs $hang $topology $(($(date +%s) - start))" >>"$run/boots"
 	done
 }
