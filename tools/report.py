@@ -463,6 +463,10 @@ def main(argv):
     write_json(data, items)
     if elapsed := os.environ.get('PRT_ELAPSED'):
         print(f'{mode}: {elapsed}s in all')
+    # Again at the end, where a CI log's tail shows it.
+    for name, ok in items:
+        if not ok:
+            print(f'failed: {name}')
     npass = sum(ok for _, ok in items)
     print(f'{npass} passed, {len(items) - npass} failed')
     return 0 if npass == len(items) else 1
