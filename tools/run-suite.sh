@@ -9,7 +9,8 @@
 #
 # Usage: run-suite.sh <kernel build dir> <run dir> <selftests dir> [plan options]
 #        (plan options go to 'testsets.py plan', e.g. --tests <glob>,<id>)
-# Env:   PRT_APPEND, more kernel parameters for every boot.
+# Env:   PRT_APPEND, more kernel parameters for every boot;
+#        VM_JOBS, how many guests boot at once (1).
 set -eu
 
 kbuild=$(realpath "$1")
@@ -17,6 +18,8 @@ run=$(realpath -m "$2")
 tests=$(realpath "$3")
 shift 3
 top=$(cd "$(dirname "$0")/.." && pwd)
+# Lanes in the background ignore SIGINT: stop them, and their guests, too.
+trap 'trap - INT TERM; kill -TERM 0' INT TERM
 
 new=$run.new
 rm -rf "$new"
@@ -73,8 +76,26 @@ qemu_crashed() {
 	[ "${rc:-0}" -gt 128 ] && ! grep -q '^PRT-BEGIN' "$run/$boot/results.log"
 }
 
+# The boots of plan file $1, VM_JOBS (1) guests at a time: each of that
+# many lanes takes the next boot that no other lane has claimed.
 run_boots() {
+	claims=$run/.claims-$(basename "$1")
+	mkdir -p "$claims"
+	lane=1
+	while [ "$lane" -lt "${VM_JOBS:-1}" ]; do
+		run_lane "$1" "$claims" &
+		lane=$((lane + 1))
+	done
+	run_lane "$1" "$claims"
+	wait
+	rm -rf "$claims"
+}
+
+run_lane() {
+	i=0
 	while read -r boot hotplug globs hang topology; do
+		i=$((i + 1))
+		mkdir "$2/$i" 2>/dev/null || continue
 		start=$(date +%s)
 		boot_vm
 		if qemu_crashed; then
@@ -83,18 +104,19 @@ run_boots() {
 			boot_vm
 		fi
 		echo "$boot $hotplug $globs $hang $topology $(($(date +%s) - start))" >>"$run/boots"
-	done
+	done <"$1"
 }
 
 : >"$run/boots"
-run_boots <"$run/plan"
+run_boots "$run/plan"
 # Shared boots (--shared, or the base plan's boots of passing tests).
 if grep -q '^shared@' "$run/plan"; then
 	"$top/tools/report.py" rerun "$run" >"$run/rerun"
 	if grep -q . "$run/rerun"; then
 		echo "run-suite: $(wc -l <"$run/rerun") tests again, one boot each"
-		"$top/tools/testsets.py" plan --isolated --tests "$(paste -sd, "$run/rerun")" |
-			run_boots
+		"$top/tools/testsets.py" plan --isolated --tests "$(paste -sd, "$run/rerun")" \
+			>"$run/plan-rerun"
+		run_boots "$run/plan-rerun"
 	fi
 fi
 echo "$key" >"$run/complete"
