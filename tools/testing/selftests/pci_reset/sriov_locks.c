@@ -17,7 +17,7 @@
  * on rmmod, where nobody holds the rescan/remove lock for it.
  *
  * pf_pair: the PF driver's unbind, bind, rmmod or modprobe against a
- * removal or a sriov_numvfs write (see below).
+ * removal, a sriov_numvfs write or a rescan (see below).
  */
 #include "prt_host.h"
 #include "prt_park.h"
@@ -250,12 +250,16 @@ TEST_F(pf_driver, rmmod_removes_vfs)
  * SR-IOV. A rescan of the Root Port is held the same way, in the probe of
  * the PF it found, with the rescan/remove lock held: on topology=numa only,
  * where the PF's driver binds it by ID (the VM has no nvme driver) and
- * pci_call_probe() would probe it in a worker.
+ * pci_call_probe() would probe it in a worker. The PF driver's own unbind,
+ * bind or rmmod waits for that probe too. A rescan while the PF driver is
+ * held finds the PF added and ends: it must not wait for the driver.
+ * No modprobe waits for the held rescan: the module is the one probing.
  */
 enum prt_pf_op { PRT_UNBIND, PRT_BIND, PRT_RMMOD, PRT_MODPROBE, PRT_RESCAN };
 enum prt_pf_other {
 	PRT_OTHER_PORT_REMOVE, PRT_OTHER_PF_REMOVE, PRT_OTHER_NUMVFS,
-	PRT_OTHER_PCIEHP_UNPLUG, PRT_OTHER_ACPIPHP_UNPLUG,
+	PRT_OTHER_PCIEHP_UNPLUG, PRT_OTHER_ACPIPHP_UNPLUG, PRT_OTHER_RESCAN,
+	PRT_OTHER_UNBIND, PRT_OTHER_BIND, PRT_OTHER_RMMOD,
 };
 
 FIXTURE(pf_pair) {
@@ -299,6 +303,10 @@ PRT_PF_PAIR(unbind_vs_acpiphp_unplug, PRT_UNBIND, PRT_OTHER_ACPIPHP_UNPLUG);
 PRT_PF_PAIR(bind_vs_acpiphp_unplug, PRT_BIND, PRT_OTHER_ACPIPHP_UNPLUG);
 PRT_PF_PAIR(rmmod_vs_acpiphp_unplug, PRT_RMMOD, PRT_OTHER_ACPIPHP_UNPLUG);
 PRT_PF_PAIR(modprobe_vs_acpiphp_unplug, PRT_MODPROBE, PRT_OTHER_ACPIPHP_UNPLUG);
+PRT_PF_PAIR(unbind_vs_rescan, PRT_UNBIND, PRT_OTHER_RESCAN);
+PRT_PF_PAIR(bind_vs_rescan, PRT_BIND, PRT_OTHER_RESCAN);
+PRT_PF_PAIR(rmmod_vs_rescan, PRT_RMMOD, PRT_OTHER_RESCAN);
+PRT_PF_PAIR(modprobe_vs_rescan, PRT_MODPROBE, PRT_OTHER_RESCAN);
 /* Where the held task probes, on topology=numa too. */
 PRT_PF_PAIR_NUMA(bind_vs_port_remove, PRT_BIND, PRT_OTHER_PORT_REMOVE);
 PRT_PF_PAIR_NUMA(bind_vs_pf_remove, PRT_BIND, PRT_OTHER_PF_REMOVE);
@@ -306,14 +314,26 @@ PRT_PF_PAIR_NUMA(bind_vs_numvfs, PRT_BIND, PRT_OTHER_NUMVFS);
 PRT_PF_PAIR_NUMA(modprobe_vs_port_remove, PRT_MODPROBE, PRT_OTHER_PORT_REMOVE);
 PRT_PF_PAIR_NUMA(modprobe_vs_pf_remove, PRT_MODPROBE, PRT_OTHER_PF_REMOVE);
 PRT_PF_PAIR_NUMA(modprobe_vs_numvfs, PRT_MODPROBE, PRT_OTHER_NUMVFS);
+PRT_PF_PAIR_NUMA(bind_vs_rescan, PRT_BIND, PRT_OTHER_RESCAN);
+PRT_PF_PAIR_NUMA(modprobe_vs_rescan, PRT_MODPROBE, PRT_OTHER_RESCAN);
 PRT_PF_PAIR_NUMA(rescan_vs_port_remove, PRT_RESCAN, PRT_OTHER_PORT_REMOVE);
 PRT_PF_PAIR_NUMA(rescan_vs_pf_remove, PRT_RESCAN, PRT_OTHER_PF_REMOVE);
 PRT_PF_PAIR_NUMA(rescan_vs_numvfs, PRT_RESCAN, PRT_OTHER_NUMVFS);
 PRT_PF_PAIR_NUMA(rescan_vs_pciehp_unplug, PRT_RESCAN, PRT_OTHER_PCIEHP_UNPLUG);
+PRT_PF_PAIR_NUMA(rescan_vs_unbind, PRT_RESCAN, PRT_OTHER_UNBIND);
+PRT_PF_PAIR_NUMA(rescan_vs_bind, PRT_RESCAN, PRT_OTHER_BIND);
+PRT_PF_PAIR_NUMA(rescan_vs_rmmod, PRT_RESCAN, PRT_OTHER_RMMOD);
 
 static bool prt_pf_op_binds(enum prt_pf_op op)
 {
 	return op == PRT_BIND || op == PRT_MODPROBE || op == PRT_RESCAN;
+}
+
+/* Does the other side take the PF away? */
+static bool prt_pf_other_removes(enum prt_pf_other other)
+{
+	return other == PRT_OTHER_PORT_REMOVE || other == PRT_OTHER_PF_REMOVE ||
+	       other == PRT_OTHER_PCIEHP_UNPLUG || other == PRT_OTHER_ACPIPHP_UNPLUG;
 }
 
 /* The hot-plug mode a host's unplug needs, or NULL for the guest's own. */
@@ -481,6 +501,20 @@ TEST_F(pf_pair, both_end)
 	case PRT_OTHER_ACPIPHP_UNPLUG:
 		self->other = prt_unplug_async(&self->host, PRT_HOST_NVME_ID);
 		break;
+	case PRT_OTHER_RESCAN:
+		self->other = prt_write_async(self->port, "rescan", "1");
+		break;
+	case PRT_OTHER_UNBIND:
+		self->other = prt_write_async(self->pf, "subsystem/drivers/" PRT_DRV_SRIOV_PF
+					      "/unbind", self->pf);
+		break;
+	case PRT_OTHER_BIND:
+		self->other = prt_write_async(self->pf, "subsystem/drivers/" PRT_DRV_SRIOV_PF
+					      "/bind", self->pf);
+		break;
+	case PRT_OTHER_RMMOD:
+		self->other = prt_module_async(false);
+		break;
 	}
 	ASSERT_LT(0, self->other);
 	/* A hot-unplug waits in pciehp's IRQ thread or acpiphp's worker. */
@@ -491,6 +525,12 @@ TEST_F(pf_pair, both_end)
 	case PRT_OTHER_ACPIPHP_UNPLUG:
 		waiter = prt_wait_blocked(-1, "kworker", PRT_HOST_DEL_SECS);
 		break;
+	case PRT_OTHER_RESCAN:
+		ASSERT_TRUE(prt_exited_within(self->other, PRT_STUCK_SECS, &other))
+			TH_LOG("a rescan waited for the held PF driver");
+		self->other = 0;
+		waiter = true;
+		break;
 	default:
 		waiter = prt_wait_blocked(self->other, NULL, PRT_STUCK_SECS);
 		break;
@@ -500,19 +540,32 @@ TEST_F(pf_pair, both_end)
 	ASSERT_TRUE(prt_exited_within(self->held, PRT_STUCK_SECS, &held))
 		TH_LOG("the PF driver's task never ended");
 	self->held = 0;
-	ASSERT_TRUE(prt_exited_within(self->other, prt_pf_other_mode(variant->other) ?
-				      PRT_HOST_DEL_SECS : PRT_STUCK_SECS, &other))
-		TH_LOG("the PF driver's task and the other task wait for each other");
+	if (self->other > 0)
+		ASSERT_TRUE(prt_exited_within(self->other, prt_pf_other_mode(variant->other) ?
+					      PRT_HOST_DEL_SECS : PRT_STUCK_SECS, &other))
+			TH_LOG("the PF driver's task and the other task wait for each other");
 	self->other = 0;
 	/* prt_sriov_pf disables SR-IOV: nothing may blame it for not doing so. */
 	EXPECT_EQ(0, prt_kmsg_warnings_or(self->kmsg, "driver left SR-IOV enabled"));
 	EXPECT_TRUE(WIFEXITED(held));
-	EXPECT_TRUE(WIFEXITED(other) && !WEXITSTATUS(other));
+	/* A bind after the held rescan's finds the PF bound. */
+	EXPECT_TRUE(WIFEXITED(other) &&
+		    WEXITSTATUS(other) == (variant->other == PRT_OTHER_BIND ? EBUSY : 0));
 
 	if (variant->other == PRT_OTHER_NUMVFS) {
 		/* The held task won the device lock: nothing left to do. */
 		EXPECT_TRUE(!WEXITSTATUS(held));
 		EXPECT_EQ(binds ? 2 : 0, prt_num_virtfns(self->pf));
+	} else if (!prt_pf_other_removes(variant->other)) {
+		/* The PF stays; the last of the two to run decides its driver. */
+		char drv[64] = "";
+		bool bound = variant->other == PRT_OTHER_RESCAN ? binds :
+			     variant->other == PRT_OTHER_BIND;
+
+		EXPECT_TRUE(!WEXITSTATUS(held));
+		EXPECT_EQ(bound ? 0 : -ENOENT, prt_driver(self->pf, drv, sizeof(drv)));
+		EXPECT_STREQ(bound ? PRT_DRV_SRIOV_PF : "", drv);
+		EXPECT_EQ(bound ? 2 : 0, prt_num_virtfns(self->pf));
 	} else {
 		EXPECT_TRUE(prt_removed(self->pf));
 		if (prt_pf_other_mode(variant->other))
