@@ -3,7 +3,8 @@
 # the suite, and check that the suite catches it. Writes one
 # "ok|FAIL mutant <name>: ..." line per mutant to <items file>.
 #
-# Env (from the Makefile): SRC (the build worktree), BRANCH, OUT.
+# Env (from the Makefile): SRC (the build worktree), BRANCH, OUT, T, and
+# VM_JOBS, the mutants booted at once (1).
 # Usage: mutants.sh <items file> [mutant name...]
 set -eu
 
@@ -31,6 +32,9 @@ selected() {
 	return 1
 }
 
+# Build each mutant and prepare its boots: only those that hold a test
+# which must catch it.
+built=
 for m in $names; do
 	must=$(sed -n 's/^Caught-by: //p' "$top/tools/mutants/$m.patch")
 	selected "$must" || continue
@@ -39,17 +43,44 @@ for m in $names; do
 		say FAIL "mutant $m: does not apply to $BRANCH"
 		continue
 	fi
-	run=$OUT/vm/mutant-$m
 	if ! "$top/tools/build-kernel.sh" "$SRC" "$scratch" >"$OUT/mutant-$m.log" 2>&1; then
 		say FAIL "mutant $m: does not build (see $OUT/mutant-$m.log)"
 		continue
 	fi
-	# Only the boots that hold a test which must catch the mutant.
 	tests=$(echo "$must" | grep -vx splat | paste -sd, -)
-	"$top/tools/run-suite.sh" "$scratch" "$run" "$OUT/selftests" ${tests:+--tests "$tests"} \
-		>>"$OUT/mutant-$m.log" 2>&1 || true
+	if SUITE_STEP=prepare "$top/tools/run-suite.sh" "$scratch" "$OUT/vm/mutant-$m" \
+		"$OUT/selftests" ${tests:+--tests "$tests"} >>"$OUT/mutant-$m.log" 2>&1; then
+		built="$built $m"
+	else
+		say FAIL "mutant $m: its boots could not be prepared (see $OUT/mutant-$m.log)"
+	fi
+done
+
+# Then boot them, VM_JOBS mutants at a time, with no build beside the
+# guests: each lane takes the next mutant that no other lane has claimed.
+claims=$OUT/vm/.claims-mutants
+rm -rf "$claims"
+mkdir -p "$claims"
+boot_lane() {
+	for m in $built; do
+		mkdir "$claims/$m" 2>/dev/null || continue
+		SUITE_STEP=boot VM_JOBS=1 "$top/tools/run-suite.sh" "$scratch" \
+			"$OUT/vm/mutant-$m" "$OUT/selftests" >>"$OUT/mutant-$m.log" 2>&1 || true
+	done
+}
+lane=1
+while [ "$lane" -lt "${VM_JOBS:-1}" ]; do
+	boot_lane &
+	lane=$((lane + 1))
+done
+boot_lane
+wait
+rm -rf "$claims"
+
+for m in $built; do
+	must=$(sed -n 's/^Caught-by: //p' "$top/tools/mutants/$m.patch")
 	# shellcheck disable=SC2086
-	if "$top/tools/report.py" caught "$run" $must; then
+	if "$top/tools/report.py" caught "$OUT/vm/mutant-$m" $must; then
 		say ok "mutant $m: caught by $(echo $must)"
 	else
 		say FAIL "mutant $m: missed by $(echo $must)"

@@ -10,7 +10,9 @@
 # Usage: run-suite.sh <kernel build dir> <run dir> <selftests dir> [plan options]
 #        (plan options go to 'testsets.py plan', e.g. --tests <glob>,<id>)
 # Env:   PRT_APPEND, more kernel parameters for every boot;
-#        VM_JOBS, how many guests boot at once (1).
+#        VM_JOBS, how many guests boot at once (1);
+#        SUITE_STEP, "prepare" to stop before the boots, so that the kernel
+#        build may change, or "boot" to boot a run dir prepared so.
 set -eu
 
 kbuild=$(realpath "$1")
@@ -21,35 +23,48 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # Lanes in the background ignore SIGINT: stop them, and their guests, too.
 trap 'trap - INT TERM; kill -TERM 0' INT TERM
 
-new=$run.new
-rm -rf "$new"
-mkdir -p "$new/module"
-# From scratch: kbuild does not rebuild an external module whose kernel
-# changed config, and a stale module does not load.
-make -s -C "$kbuild" M="$top" MO="$new/module" modules
-"$top/tools/testsets.py" index >"$new/index"
-"$top/tools/testsets.py" plan "$@" >"$new/plan"
-# shellcheck disable=SC2046
-"$top/tools/vm/mkinitramfs.sh" "$kbuild" "$new/initramfs.gz" \
-	$(find "$new/module" -name '*.ko') "$new/index" \
-	$(find "$tests" -maxdepth 1 -type f -perm -u+x)
-
-# The same kernel, initramfs, plan and VM as a complete earlier run: keep
-# its results (make check after make test).
-# shellcheck disable=SC2046
-key=$(cat "$kbuild/arch/x86/boot/bzImage" $(find "$new/module" -name '*.ko' | sort) \
-	"$new/index" "$new/plan" $(find "$tests" -maxdepth 1 -type f -perm -u+x | sort) \
-	"$top"/tools/vm/* - <<-EOF | sha256sum
-	${PRT_APPEND:-}
-	EOF
-)
-if [ "$(cat "$run/complete" 2>/dev/null)" = "$key" ]; then
+# The test modules built against the kernel, the initramfs, the plan and
+# a copy of the kernel, in a new run dir: the boots need nothing else of
+# the build. Exits if the run dir holds the results of the same already.
+prepare() {
+	new=$run.new
 	rm -rf "$new"
-	echo "run-suite: $run has the results of these boots already"
-	exit 0
-fi
-rm -rf "$run"
-mv "$new" "$run"
+	mkdir -p "$new/module"
+	# From scratch: kbuild does not rebuild an external module whose kernel
+	# changed config, and a stale module does not load.
+	make -s -C "$kbuild" M="$top" MO="$new/module" modules
+	"$top/tools/testsets.py" index >"$new/index"
+	"$top/tools/testsets.py" plan "$@" >"$new/plan"
+	# shellcheck disable=SC2046
+	"$top/tools/vm/mkinitramfs.sh" "$kbuild" "$new/initramfs.gz" \
+		$(find "$new/module" -name '*.ko') "$new/index" \
+		$(find "$tests" -maxdepth 1 -type f -perm -u+x)
+
+	# The same kernel, initramfs, plan and VM as a complete earlier run: keep
+	# its results (make check after make test).
+	# shellcheck disable=SC2046
+	key=$(cat "$kbuild/arch/x86/boot/bzImage" $(find "$new/module" -name '*.ko' | sort) \
+		"$new/index" "$new/plan" $(find "$tests" -maxdepth 1 -type f -perm -u+x | sort) \
+		"$top"/tools/vm/* - <<-EOF | sha256sum
+		${PRT_APPEND:-}
+		EOF
+	)
+	if [ "$(cat "$run/complete" 2>/dev/null)" = "$key" ]; then
+		rm -rf "$new"
+		echo "run-suite: $run has the results of these boots already"
+		exit 0
+	fi
+	rm -rf "$run"
+	mv "$new" "$run"
+	cp "$kbuild/arch/x86/boot/bzImage" "$run/bzImage"
+	echo "$key" >"$run/key"
+}
+
+step=${SUITE_STEP:-all}
+[ "$step" = boot ] || prepare "$@"
+[ "$step" != prepare ] || exit 0
+key=$(cat "$run/key")
+[ "$(cat "$run/complete" 2>/dev/null)" != "$key" ] || exit 0
 
 # A boot whose tests are all declared to hang the base kernel ends once
 # the hung-task detector proves the hang, with a timeout short enough to
@@ -64,7 +79,7 @@ boot_vm() {
 	VM_APPEND="${PRT_APPEND:+$PRT_APPEND }prt.tests=$globs \
 sysctl.kernel.hung_task_timeout_secs=$(hung_task_secs "$hang") \
 sysctl.kernel.hung_task_check_interval_secs=1" \
-		"$top/tools/vm/run.sh" "$kbuild/arch/x86/boot/bzImage" \
+		"$top/tools/vm/run.sh" "$run/bzImage" \
 		"$run/initramfs.gz" "$run/$boot" </dev/null
 }
 
