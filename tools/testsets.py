@@ -5,7 +5,7 @@
 Every <set>.expect file under drivers/ and tools/testing/ declares one test
 set and each of its tests with its result on the unpatched base kernel:
 
-  set <name> [boot=per-set|per-test]
+  set <name> [boot=per-set|per-test] [shared=apart]
   <test id> pass|fail|fail:<kind>[|<kind>...]|any [smoke] [hotplug=acpi|native]
             [topology=<name>] [fixed-by: <patch>]
 
@@ -17,6 +17,9 @@ patched kernel but proves no fix: no mutant and no base failure shows
 that it can fail. "any" leaves its base result unjudged, and only a
 smoke test may say it. topology= names the VM's
 devices, tools/vm/topology-<name>.args (default: topology.args).
+shared=apart: where tests share boots, the set's tests share one of their
+own per VM, named shared@<VM>:<set>, so that a set that runs for minutes
+does not hold up the others: another guest runs them meanwhile.
 
   testsets.py plan [--sets SET,...] [--tests GLOB,...] [--shared|--isolated]
                    [--judged]
@@ -82,6 +85,7 @@ class TestSet:
     name: str
     boot: str
     where: str
+    apart: bool = False     # shared=apart
     tests: list = field(default_factory=list)
 
 
@@ -111,20 +115,24 @@ def expect_files(root):
 
 
 def parse_set(words, rel, where):
-    if words[0] != 'set' or len(words) not in (2, 3):
-        raise ValueError('expected "set <name> [boot=per-set|per-test]" first')
-    name, boot = words[1], 'per-set'
+    if words[0] != 'set' or len(words) not in (2, 3, 4):
+        raise ValueError('expected "set <name> [boot=per-set|per-test] [shared=apart]" first')
+    name, boot, apart = words[1], 'per-set', False
     if '.' in name:
         raise ValueError(f'set name {name} has a dot: test ids could not name it')
     if os.path.basename(rel) != f'{name}.expect':
         raise ValueError(f'set {name} must be declared in {name}.expect')
-    if len(words) == 3:
-        key, _, boot = words[2].partition('=')
-        if key != 'boot':
-            raise ValueError(f'unknown keyword "{words[2]}"')
-        if boot not in BOOT_MODES:
-            raise ValueError(f'bad boot mode "{boot}" (per-set or per-test)')
-    return TestSet(name, boot, where)
+    for word in words[2:]:
+        key, _, value = word.partition('=')
+        if key == 'boot' and value in BOOT_MODES:
+            boot = value
+        elif key == 'boot':
+            raise ValueError(f'bad boot mode "{value}" (per-set or per-test)')
+        elif word == 'shared=apart':
+            apart = True
+        else:
+            raise ValueError(f'unknown keyword "{word}"')
+    return TestSet(name, boot, where, apart)
 
 
 def parse_base(word):
@@ -286,6 +294,21 @@ def vm_boots(prefix, tests, sets, suffix=True):
     return boots
 
 
+def shared_boots(tests, sets):
+    """One shared boot per VM, and one more per VM for each set that says
+    shared=apart, named shared@<VM>:<set>. Those come first: the lanes
+    take boots in order (tools/run-suite.sh), and the others run beside
+    them."""
+    apart = [s for s in sets if s.apart]
+    boots = []
+    for tset in apart:
+        for boot in vm_boots('shared', [t for t in tests if t.set == tset.name], [tset]):
+            boot.name += f':{tset.name}'
+            boots.append(boot)
+    rest = [t for t in tests if t.set not in {s.name for s in apart}]
+    return boots + (vm_boots('shared', rest, sets) if rest else [])
+
+
 def own_boot(test):
     return Boot(test.id, test.hotplug, test.id, [test], test.topology)
 
@@ -325,13 +348,13 @@ def plan(sets, only_sets=None, only_tests=None, mode=None, judged=False):
              if not only_tests or any(fnmatch.fnmatchcase(t.id, g) for g in only_tests)]
     tests = [t for t in tests if not judged or t.base != 'any']
     if mode == 'shared':
-        return vm_boots('shared', tests, sets) if tests else []
+        return shared_boots(tests, sets)
     if mode == 'isolated':
         return [own_boot(t) for t in tests]
     boots = []
     if judged:
         passing = [t for t in tests if t.base == 'pass']
-        boots += vm_boots('shared', passing, sets) if passing else []
+        boots += shared_boots(passing, sets)
         tests = [t for t in tests if t.base != 'pass']
     for tset in sets:
         mine = [t for t in tests if t.set == tset.name]
