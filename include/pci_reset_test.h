@@ -23,6 +23,10 @@
  *             read: the target's MSI-X table as the device holds it, one
  *             "<entry> <addr hi> <addr lo> <data> <vector ctrl>" line (hex)
  *             per allocated vector; ENODEV without MSI-X
+ *   pause_added_ms
+ *             a PF whose first probe by a scan or hot-add returned spins
+ *             that long before the scan marks it added, as if preempted
+ *             there (0: not at all)
  *   fail_SITE one fault attribute per injection site, for the target
  *             (Documentation/fault-injection/fault-injection.rst:
  *             probability, interval, times, task-filter, verbose), plus
@@ -57,6 +61,7 @@
 #define PCI_RESET_TEST_H
 
 #define PRT_DEBUGFS_DIR		"/sys/kernel/debug/pci_reset_test"
+#define PRT_PAUSE_ADDED		PRT_DEBUGFS_DIR "/pause_added_ms"
 
 /* pci_dev_reset_iommu_prepare(), whoever calls it. */
 #define PRT_FAIL_PREPARE	"fail_prepare"

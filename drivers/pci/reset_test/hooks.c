@@ -209,6 +209,40 @@ static int prt_msleep_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * A PF whose first probe by a scan or a hot-add has just returned spins for
+ * pause_added_ms before pci_bus_add_device() marks it added, as its task
+ * would if it were preempted there. Another task that waited for the PF's
+ * device lock meanwhile, an unbind for one, then finds the PF not yet added
+ * while the scan holds the rescan/remove lock.
+ */
+static u32 prt_pause_added_ms;
+
+static int prt_initial_probe_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	*(struct device **)ri->data = (struct device *)regs->di;
+	return 0;
+}
+
+static int prt_initial_probe_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct device *dev = *(struct device **)ri->data;
+	u32 ms = READ_ONCE(prt_pause_added_ms);
+
+	if (ms && dev_is_pci(dev) && to_pci_dev(dev)->is_physfn)
+		mdelay(ms);
+	return 0;
+}
+
+static bool prt_initial_probe_registered;
+static struct kretprobe prt_initial_probe = {
+	.kp.symbol_name = "device_initial_probe",
+	.entry_handler = prt_initial_probe_entry,
+	.handler = prt_initial_probe_ret,
+	.data_size = sizeof(struct device *),
+	.maxactive = 4,
+};
+
 /* A post handler keeps a probe from being optimized into a jump, which would
  * ignore the instruction pointer a pre handler sets.
  */
@@ -571,6 +605,8 @@ static void prt_unregister(void)
 {
 	int i;
 
+	if (prt_initial_probe_registered)
+		unregister_kretprobe(&prt_initial_probe);
 	for (i = 0; i < ARRAY_SIZE(prt_probes); i++)
 		if (prt_registered[i])
 			unregister_kprobe(&prt_probes[i]);
@@ -590,6 +626,13 @@ static int __init prt_init(void)
 		}
 		prt_registered[i] = !ret;
 	}
+	ret = register_kretprobe(&prt_initial_probe);
+	if (ret) {
+		pr_err("cannot probe %s: %d\n", prt_initial_probe.kp.symbol_name, ret);
+		prt_unregister();
+		return ret;
+	}
+	prt_initial_probe_registered = true;
 
 	prt_dir = debugfs_create_dir("pci_reset_test", NULL);
 	debugfs_create_file("target", 0600, prt_dir, NULL, &prt_target_fops);
@@ -598,6 +641,7 @@ static int __init prt_init(void)
 	debugfs_create_file("host_reset_root_port", 0200, prt_dir, NULL,
 			    &prt_host_reset_fops);
 	debugfs_create_file("msix_table", 0400, prt_dir, NULL, &msix_table_fops);
+	debugfs_create_u32("pause_added_ms", 0600, prt_dir, &prt_pause_added_ms);
 	prt_bench_init(prt_dir);
 	ret = prt_create_fail_sites(prt_dir);
 	if (ret)

@@ -167,7 +167,6 @@ static inline void prt_host_close(struct prt_host *h)
 	h->fd = -1;
 }
 
-/* The hot-plug mode the runner booted the VM with: "native", "acpi" or "". */
 /* Ask the host to unplug device @id, in a child: 0 once QEMU deleted it. */
 static inline pid_t prt_unplug_async(struct prt_host *host, const char *id)
 {
@@ -180,6 +179,19 @@ static inline pid_t prt_unplug_async(struct prt_host *host, const char *id)
 	return pid;
 }
 
+/* Ask the host to plug device @id back, in a child: 0 once QEMU added it. */
+static inline pid_t prt_plug_async(struct prt_host *host, const char *id)
+{
+	char why[512];
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(prt_host_cmd(host, why, sizeof(why), PRT_HOST_ADD_SECS,
+				   "device_add %s", id) ? 1 : 0);
+	return pid;
+}
+
+/* The hot-plug mode the runner booted the VM with: "native", "acpi" or "". */
 static inline const char *prt_boot_hotplug(void)
 {
 	static char mode[16];

@@ -254,8 +254,10 @@ TEST_F(pf_driver, rmmod_removes_vfs)
  * bind or rmmod waits for that probe too. A rescan while the PF driver is
  * held finds the PF added and ends: it must not wait for the driver.
  * No modprobe waits for the held rescan: the module is the one probing.
+ * The host's hot-add of the PF is held the same way, in pciehp's IRQ
+ * thread, on the numa topology.
  */
-enum prt_pf_op { PRT_UNBIND, PRT_BIND, PRT_RMMOD, PRT_MODPROBE, PRT_RESCAN };
+enum prt_pf_op { PRT_UNBIND, PRT_BIND, PRT_RMMOD, PRT_MODPROBE, PRT_RESCAN, PRT_HOTADD };
 enum prt_pf_other {
 	PRT_OTHER_PORT_REMOVE, PRT_OTHER_PF_REMOVE, PRT_OTHER_NUMVFS,
 	PRT_OTHER_PCIEHP_UNPLUG, PRT_OTHER_ACPIPHP_UNPLUG, PRT_OTHER_RESCAN,
@@ -323,10 +325,22 @@ PRT_PF_PAIR_NUMA(rescan_vs_pciehp_unplug, PRT_RESCAN, PRT_OTHER_PCIEHP_UNPLUG);
 PRT_PF_PAIR_NUMA(rescan_vs_unbind, PRT_RESCAN, PRT_OTHER_UNBIND);
 PRT_PF_PAIR_NUMA(rescan_vs_bind, PRT_RESCAN, PRT_OTHER_BIND);
 PRT_PF_PAIR_NUMA(rescan_vs_rmmod, PRT_RESCAN, PRT_OTHER_RMMOD);
+PRT_PF_PAIR_NUMA(hotadd_vs_port_remove, PRT_HOTADD, PRT_OTHER_PORT_REMOVE);
+PRT_PF_PAIR_NUMA(hotadd_vs_pf_remove, PRT_HOTADD, PRT_OTHER_PF_REMOVE);
+PRT_PF_PAIR_NUMA(hotadd_vs_numvfs, PRT_HOTADD, PRT_OTHER_NUMVFS);
+PRT_PF_PAIR_NUMA(hotadd_vs_unbind, PRT_HOTADD, PRT_OTHER_UNBIND);
+PRT_PF_PAIR_NUMA(hotadd_vs_bind, PRT_HOTADD, PRT_OTHER_BIND);
+PRT_PF_PAIR_NUMA(hotadd_vs_rmmod, PRT_HOTADD, PRT_OTHER_RMMOD);
 
 static bool prt_pf_op_binds(enum prt_pf_op op)
 {
-	return op == PRT_BIND || op == PRT_MODPROBE || op == PRT_RESCAN;
+	return op != PRT_UNBIND && op != PRT_RMMOD;
+}
+
+/* Is the PF found by a scan, and bound by ID? */
+static bool prt_pf_op_scans(enum prt_pf_op op)
+{
+	return op == PRT_RESCAN || op == PRT_HOTADD;
 }
 
 /* Does the other side take the PF away? */
@@ -349,9 +363,15 @@ static const char *prt_pf_other_mode(enum prt_pf_other other)
 	}
 }
 
+/* The hot-plug mode the host's unplug or hot-add needs, or NULL for none. */
+static const char *prt_pf_mode(const FIXTURE_VARIANT(pf_pair) *v)
+{
+	return v->held == PRT_HOTADD ? "native" : prt_pf_other_mode(v->other);
+}
+
 FIXTURE_SETUP(pf_pair)
 {
-	const char *mode = prt_pf_other_mode(variant->other);
+	const char *mode = prt_pf_mode(variant);
 	int ret;
 
 	if (mode && strcmp(prt_boot_hotplug(), mode))
@@ -387,11 +407,13 @@ FIXTURE_TEARDOWN(pf_pair)
 	 * driver, prt_sriov_pf loaded. Not if a task is stuck: it may hold
 	 * the PF's device lock.
 	 */
-	if (variant->held == PRT_RESCAN)
+	if (prt_pf_op_scans(variant->held)) {
+		prt_write(PRT_PAUSE_ADDED, "0");
 		prt_write("/sys/bus/pci/drivers/" PRT_DRV_SRIOV_PF "/remove_id", PRT_PF_NEW_ID);
+	}
 	if (!stuck) {
 		/* A test that stopped early did not plug the PF back. */
-		if (prt_pf_other_mode(variant->other) && !prt_exists(self->pf))
+		if (prt_pf_mode(variant) && !prt_exists(self->pf))
 			prt_host_cmd(&self->host, why, sizeof(why), PRT_HOST_ADD_SECS,
 				     "device_add %s", PRT_HOST_NVME_ID);
 		if (!prt_exists(self->pf))
@@ -421,18 +443,31 @@ static pid_t prt_module_async(bool load)
 
 /*
  * Hold the PF driver's unbind or rmmod in remove(), its bind or modprobe in
- * probe(), a rescan of @port in the probe of the PF it finds.
+ * probe(), a rescan of @port or the host's hot-add in the probe of the PF
+ * they find.
  */
-static pid_t prt_hold_pf(struct __test_metadata *_metadata, const char *pf,
-			 const char *port, enum prt_pf_op op)
+static pid_t prt_hold_pf(struct __test_metadata *_metadata, struct prt_host *host,
+			 const char *pf, const char *port, enum prt_pf_op op)
 {
 	bool binds = prt_pf_op_binds(op);
+	char why[512];
 	pid_t pid = -1;
 
-	if (op == PRT_RESCAN) {
+	if (prt_pf_op_scans(op)) {
 		ASSERT_EQ(0, prt_write("/sys/bus/pci/drivers/" PRT_DRV_SRIOV_PF "/new_id",
 				       PRT_PF_NEW_ID));
-		ASSERT_EQ(0, prt_dev_write(pf, "remove", "1"));
+		/*
+		 * The PF's device lock goes to the other side before the scan
+		 * marks the PF added, as when the scan's task is preempted.
+		 */
+		ASSERT_EQ(0, prt_write(PRT_PAUSE_ADDED, "500"));
+		if (op == PRT_RESCAN) {
+			ASSERT_EQ(0, prt_dev_write(pf, "remove", "1"));
+		} else {
+			ASSERT_EQ(0, prt_host_cmd(host, why, sizeof(why), PRT_HOST_DEL_SECS,
+						  "device_del %s", PRT_HOST_NVME_ID))
+				TH_LOG("%s", why);
+		}
 		ASSERT_TRUE(prt_removed(pf));
 	} else if (binds) {
 		/* Without VFs, which base would remove unlocked, and warn. */
@@ -460,6 +495,10 @@ static pid_t prt_hold_pf(struct __test_metadata *_metadata, const char *pf,
 		ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "stall", PRT_CB_PROBE));
 		pid = prt_write_async(port, "rescan", "1");
 		break;
+	case PRT_HOTADD:
+		ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "stall", PRT_CB_PROBE));
+		pid = prt_plug_async(host, PRT_HOST_NVME_ID);
+		break;
 	}
 	ASSERT_LT(0, pid);
 	ASSERT_TRUE(prt_wait_parked(PRT_DRV_SRIOV_PF, binds ? PRT_CB_PROBE : PRT_CB_REMOVE, 1));
@@ -479,13 +518,13 @@ TEST_F(pf_pair, both_end)
 
 	/* A modprobe counts from 0 again. */
 	workers = variant->held == PRT_MODPROBE ? 0 : prt_probes_in_worker();
-	self->held = prt_hold_pf(_metadata, self->pf, self->port, variant->held);
+	self->held = prt_hold_pf(_metadata, &self->host, self->pf, self->port, variant->held);
 	/*
 	 * The topology does what it is for: the held probe runs in a worker,
-	 * but for a rescan's, which may probe in the task that holds the
-	 * rescan/remove lock.
+	 * but for a rescan's or a hot-add's, which may probe in the task that
+	 * holds the rescan/remove lock.
 	 */
-	if (variant->numa && variant->held != PRT_RESCAN)
+	if (variant->numa && !prt_pf_op_scans(variant->held))
 		ASSERT_EQ(workers + 1, prt_probes_in_worker());
 	switch (variant->other) {
 	case PRT_OTHER_PORT_REMOVE:
@@ -575,10 +614,10 @@ TEST_F(pf_pair, both_end)
 				TH_LOG("%s", why);
 		/*
 		 * The numa VM has no nvme driver: the PF comes back unbound,
-		 * or bound by ID after a rescan held.
+		 * or bound by ID after a rescan or a hot-add held.
 		 */
 		prt_expect_back(_metadata, self->pf,
-				variant->held == PRT_RESCAN ? PRT_DRV_SRIOV_PF :
+				prt_pf_op_scans(variant->held) ? PRT_DRV_SRIOV_PF :
 				variant->numa ? NULL : "nvme", self->ats);
 	}
 }
