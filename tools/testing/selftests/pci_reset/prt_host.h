@@ -167,28 +167,25 @@ static inline void prt_host_close(struct prt_host *h)
 	h->fd = -1;
 }
 
-/* Ask the host to unplug device @id, in a child: 0 once QEMU deleted it. */
-static inline pid_t prt_unplug_async(struct prt_host *host, const char *id)
+/*
+ * Ask the host, in a child, to plug device @id back (@plug) or to unplug
+ * it: the child exits 0 once QEMU has added or deleted it.
+ */
+static inline pid_t prt_hotplug_async(struct prt_host *host, const char *id, bool plug)
 {
 	char why[512];
 	pid_t pid = fork();
 
 	if (!pid)
-		_exit(prt_host_cmd(host, why, sizeof(why), PRT_HOST_DEL_SECS,
-				   "device_del %s", id) ? 1 : 0);
+		_exit(prt_host_cmd(host, why, sizeof(why),
+				   plug ? PRT_HOST_ADD_SECS : PRT_HOST_DEL_SECS,
+				   "%s %s", plug ? "device_add" : "device_del", id) ? 1 : 0);
 	return pid;
 }
 
-/* Ask the host to plug device @id back, in a child: 0 once QEMU added it. */
-static inline pid_t prt_plug_async(struct prt_host *host, const char *id)
+static inline pid_t prt_unplug_async(struct prt_host *host, const char *id)
 {
-	char why[512];
-	pid_t pid = fork();
-
-	if (!pid)
-		_exit(prt_host_cmd(host, why, sizeof(why), PRT_HOST_ADD_SECS,
-				   "device_add %s", id) ? 1 : 0);
-	return pid;
+	return prt_hotplug_async(host, id, false);
 }
 
 /* The hot-plug mode the runner booted the VM with: "native", "acpi" or "". */

@@ -497,7 +497,7 @@ static pid_t prt_hold_pf(struct __test_metadata *_metadata, struct prt_host *hos
 		break;
 	case PRT_HOTADD:
 		ASSERT_EQ(0, prt_park_ctl(PRT_DRV_SRIOV_PF, "stall", PRT_CB_PROBE));
-		pid = prt_plug_async(host, PRT_HOST_NVME_ID);
+		pid = prt_hotplug_async(host, PRT_HOST_NVME_ID, true);
 		break;
 	}
 	ASSERT_LT(0, pid);
