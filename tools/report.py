@@ -56,6 +56,8 @@ MARK = re.compile(r'prt: (running (\S+)|tests done)')
 RESULT = re.compile(r'(not ok|ok) \d+ (?:- )?([^#\s]\S*)(.*)')
 SUBTEST = re.compile(r'# Subtest: (\S+)')
 RUN = re.compile(r'#\s+RUN\s+(\S+) \.\.\.')
+# The kselftest harness's first word on a failed expectation.
+ASSERTION = re.compile(r'#\s+(\S+\.c:\d+:.*)')
 # tools/vm/run.sh ends a boot once the guest reports a hung task.
 HUNG_END = re.compile(r'killed: hung task (\S+)')
 EXCERPT = 20
@@ -93,10 +95,11 @@ def tap_verdict(m):
 
 
 def parse_tap(name, lines):
-    """Leaf results of one set's TAP or nested KTAP, id -> verdict, and the
-    ids the kselftest harness timed out. A leaf's id is the set, the
-    "# Subtest:" names around it and its own name."""
-    results, timeouts = {}, set()
+    """Leaf results of one set's TAP or nested KTAP, id -> verdict, the
+    ids the kselftest harness timed out, and id -> the first failed
+    expectation. A leaf's id is the set, the "# Subtest:" names around it
+    and its own name."""
+    results, timeouts, why = {}, set(), {}
     subtests, running, last = [], None, 0
     for line in lines:
         indent, text = len(line) - len(line.lstrip()), line.strip()
@@ -104,6 +107,8 @@ def parse_tap(name, lines):
             subtests = [s for s in subtests if s[0] < indent] + [(indent, m[1])]
         elif m := RUN.match(text):
             running = m[1]
+        elif (m := ASSERTION.fullmatch(text)) and running:
+            why.setdefault(f'{name}.{running}', m[1])
         elif text.endswith('Test terminated by timeout') and running:
             timeouts.add(f'{name}.{running}')
         elif m := RESULT.fullmatch(text):
@@ -112,7 +117,7 @@ def parse_tap(name, lines):
                 path = [name] + [s[1] for s in subtests] + [m[2]]
                 results['.'.join(path)] = tap_verdict(m)
             last = indent
-    return results, timeouts
+    return results, timeouts, why
 
 
 def running_test(lines):
@@ -159,11 +164,12 @@ def scan_console(lines):
 def load_boot(rundir, name, hotplug, glob):
     path = os.path.join(rundir, name)
     log = read(os.path.join(path, 'results.log'))
-    results, timeouts = {}, set()
+    results, timeouts, why = {}, set(), {}
     for set_name, lines in blocks(log):
-        r, t = parse_tap(set_name, lines)
+        r, t, w = parse_tap(set_name, lines)
         results.update(r)
         timeouts |= t
+        why.update(w)
     vm = (read(os.path.join(path, 'vm-status')) or ['no vm-status'])[0]
     splats = scan_console(read(os.path.join(path, 'console.log')))
     if (hung := HUNG_END.match(vm)) and (test := running_test(log)):
@@ -176,7 +182,7 @@ def load_boot(rundir, name, hotplug, glob):
                        'at': None, 'excerpt': f'guest {vm}'})
     return {'name': name, 'hotplug': hotplug, 'glob': glob,
             'present': os.path.isdir(path), 'vm': vm, 'results': results,
-            'timeouts': sorted(timeouts), 'splats': splats, 'hung': hung and hung[1],
+            'timeouts': sorted(timeouts), 'why': why, 'splats': splats, 'hung': hung and hung[1],
             'insmod_failed': [line.split()[1] for line in log
                               if line.startswith('PRT-INSMOD-FAILED ')],
             'done': any(line.strip() == 'PRT-DONE' for line in log)}
@@ -217,6 +223,14 @@ def outcome(run, test):
         if boot in own or not own:
             kinds |= boot_kinds(boot, test, r)
     return result, sorted(kinds)
+
+
+def failed_in(run, tid):
+    """' in <boots>': those in which test @tid did not pass, if any."""
+    boots = [('its own boot' if b['name'] == tid else b['name']) +
+             (f' ({b["why"][tid]})' if tid in b['why'] else '') for b in run['boots']
+             if runs(b, tid) and b['results'].get(tid, 'missing') not in ('pass', 'skip')]
+    return f' in {", ".join(boots)}' if boots else ''
 
 
 def cell(result, kinds):
@@ -292,7 +306,8 @@ def cmd_test(tests, rundir):
     for tid in sorted(tests):
         result, kinds = outcome(run, tests[tid])
         rows.append((tid, cell(result, kinds), 'ok' if result == 'pass' else 'FAIL'))
-        items.append((tid, result == 'pass'))
+        items.append((tid if result == 'pass' else
+                      f'{tid}: {cell(result, kinds)}{failed_in(run, tid)}', result == 'pass'))
     for tid in sorted(undeclared(run, tests)):
         rows.append((tid, result_of(run, tid), 'undeclared'))
         items.append((f'{tid}: undeclared', False))
@@ -371,7 +386,11 @@ def cmd_check(tests, basedir, patcheddir, extra):
     base, patched = load_run(basedir), load_run(patcheddir)
     rows, data = check_rows(tests, base, patched)
     print_table([('test', 'base', 'patched', 'expect-base', 'fixed-by', 'verdict')] + rows)
-    items = [(d['test'], d['ok']) for d in data]
+    # A failure's name says why: a CI log may show only the tail.
+    items = [(d['test'] if d['ok'] else
+              f"{d['test']}: {d['verdict']} (base {d['base']}{failed_in(base, d['test'])}, "
+              f"patched {d['patched']}{failed_in(patched, d['test'])})", d['ok'])
+             for d in data]
     print()
     proofs = [d for d in data if d.get('fixed_by') and d['ok']]
     smoke = [d for d in data if d.get('smoke')]

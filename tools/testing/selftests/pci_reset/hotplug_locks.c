@@ -92,7 +92,7 @@ TEST_F(unplug, slot_reset_while_removal_waits)
 	/* 2. The host unplugs the ATS device; pciehp waits for the lock. */
 	self->unplugger = prt_unplug_async(&self->host, PRT_HOST_ATS_ID);
 	ASSERT_LT(0, self->unplugger);
-	ASSERT_TRUE(prt_wait_blocked(-1, "-pciehp", PRT_HOST_DEL_SECS))
+	ASSERT_TRUE(prt_wait_pciehp_blocked(PRT_HOST_DEL_SECS))
 		TH_LOG("pciehp never waited for the rescan lock");
 
 	/* 3. The slot is reset before the parked removal may go on. */
@@ -216,10 +216,10 @@ TEST_F_TIMEOUT(notify, stale_context_leaves_new_one, PRT_NOTIFY_SECS)
 	/* 2. The Root Port's removal, then a rescan of its bus, wait for it. */
 	self->port_remover = prt_write_async(self->port, "remove", "1");
 	ASSERT_LT(0, self->port_remover);
-	ASSERT_TRUE(prt_wait_blocked(self->port_remover, NULL, PRT_LOCK_WAIT_SECS));
+	ASSERT_TRUE(prt_wait_blocked(self->port_remover, PRT_LOCK_WAIT_SECS));
 	self->rescanner = prt_write_async("0000:00:00.0", "rescan", "1");
 	ASSERT_LT(0, self->rescanner);
-	ASSERT_TRUE(prt_wait_blocked(self->rescanner, NULL, PRT_LOCK_WAIT_SECS));
+	ASSERT_TRUE(prt_wait_blocked(self->rescanner, PRT_LOCK_WAIT_SECS));
 
 	/* 3. VFs appear: QEMU notifies the slot, and acpiphp's work waits too. */
 	ASSERT_EQ(0, prt_config_io(self->pf, self->sriov + PCI_SRIOV_NUM_VF, &num,
@@ -229,7 +229,7 @@ TEST_F_TIMEOUT(notify, stale_context_leaves_new_one, PRT_NOTIFY_SECS)
 	ctrl |= PCI_SRIOV_CTRL_VFE;
 	ASSERT_EQ(0, prt_config_io(self->pf, self->sriov + PCI_SRIOV_CTRL, &ctrl,
 				   sizeof(ctrl), true));
-	ASSERT_TRUE(prt_wait_blocked(-1, "kworker", PRT_LOCK_WAIT_SECS))
+	ASSERT_TRUE(prt_wait_acpiphp_blocked(PRT_LOCK_WAIT_SECS))
 		TH_LOG("no ACPI hot-plug work waited for the rescan/remove lock");
 
 	/* 4. All go, in that order; the notification's work ends last. */

@@ -114,11 +114,13 @@ static inline bool prt_wait_parked(const char *drv, const char *cb, int n)
 
 /*
  * Is a task asleep in state D: @pid, or else any task whose name contains
- * @comm (e.g. "-pciehp" for pciehp's IRQ threads)?
+ * @comm (e.g. "-pciehp" for pciehp's IRQ threads)? With @in, only where
+ * its stack holds that function: a kernel thread also sleeps in state D
+ * on its way to the lock a test wants it to wait for.
  */
-static inline bool prt_blocked(pid_t pid, const char *comm)
+static inline bool prt_blocked(pid_t pid, const char *comm, const char *in)
 {
-	char path[PATH_MAX], buf[512], *p;
+	char path[PATH_MAX], buf[4096], *p;
 	struct dirent *de;
 	bool blocked = false;
 	DIR *d;
@@ -139,23 +141,44 @@ static inline bool prt_blocked(pid_t pid, const char *comm)
 		if (!p || p[1] != ' ' || p[2] != 'D')
 			continue;
 		*p = '\0';
-		blocked = pid > 0 || strstr(buf, comm);
+		if (pid <= 0 && !strstr(buf, comm))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stack", de->d_name);
+		blocked = !in || (!prt_read(path, buf, sizeof(buf)) && strstr(buf, in));
 	}
 	closedir(d);
 	return blocked;
 }
 
-/* Wait up to @secs for prt_blocked(@pid, @comm). */
-static inline bool prt_wait_blocked(pid_t pid, const char *comm, int secs)
+/* Wait up to @secs for prt_blocked(@pid, @comm, @in). */
+static inline bool prt_wait_task_blocked(pid_t pid, const char *comm, const char *in, int secs)
 {
 	double end = prt_now() + secs;
 
-	while (!prt_blocked(pid, comm)) {
+	while (!prt_blocked(pid, comm, in)) {
 		if (prt_now() > end)
 			return false;
 		usleep(100000);
 	}
 	return true;
+}
+
+/* Wait up to @secs for @pid to sleep in state D. */
+static inline bool prt_wait_blocked(pid_t pid, int secs)
+{
+	return prt_wait_task_blocked(pid, NULL, NULL, secs);
+}
+
+/* Wait up to @secs for pciehp's IRQ thread to wait in its slot removal. */
+static inline bool prt_wait_pciehp_blocked(int secs)
+{
+	return prt_wait_task_blocked(-1, "-pciehp", "pciehp_unconfigure_device", secs);
+}
+
+/* Wait up to @secs for acpiphp's notify work to wait in its event handler. */
+static inline bool prt_wait_acpiphp_blocked(int secs)
+{
+	return prt_wait_task_blocked(-1, "kworker", "acpiphp_hotplug_notify", secs);
 }
 
 /* Did @pid exit within @secs? Its status is in *status then. */

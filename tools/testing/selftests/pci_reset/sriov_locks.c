@@ -139,19 +139,19 @@ TEST_F(race, numvfs_vs_removal)
 	switch (variant->removal) {
 	case PRT_REMOVE_PF:
 		self->remover = prt_write_async(self->pf, "remove", "1");
-		queued = prt_wait_blocked(self->remover, NULL, PRT_STUCK_SECS) ? "" : "sysfs remove";
+		queued = prt_wait_blocked(self->remover, PRT_STUCK_SECS) ? "" : "sysfs remove";
 		break;
 	case PRT_REMOVE_PORT:
 		self->remover = prt_write_async(self->port, "remove", "1");
-		queued = prt_wait_blocked(self->remover, NULL, PRT_STUCK_SECS) ? "" : "sysfs remove";
+		queued = prt_wait_blocked(self->remover, PRT_STUCK_SECS) ? "" : "sysfs remove";
 		break;
 	case PRT_UNPLUG_PCIEHP:
 		self->remover = prt_unplug_async(&self->host, PRT_HOST_NVME_ID);
-		queued = prt_wait_blocked(-1, "-pciehp", PRT_HOST_DEL_SECS) ? "" : "pciehp";
+		queued = prt_wait_pciehp_blocked(PRT_HOST_DEL_SECS) ? "" : "pciehp";
 		break;
 	case PRT_UNPLUG_ACPIPHP:
 		self->remover = prt_unplug_async(&self->host, PRT_HOST_NVME_ID);
-		queued = prt_wait_blocked(-1, "kworker", PRT_HOST_DEL_SECS) ? "" : "acpiphp";
+		queued = prt_wait_acpiphp_blocked(PRT_HOST_DEL_SECS) ? "" : "acpiphp";
 		break;
 	}
 	ASSERT_LT(0, self->remover);
@@ -160,7 +160,7 @@ TEST_F(race, numvfs_vs_removal)
 	/* 3. The write waits too, then the parked removal goes. */
 	self->writer = prt_write_async(self->pf, "sriov_numvfs", variant->numvfs);
 	ASSERT_LT(0, self->writer);
-	ASSERT_TRUE(prt_wait_blocked(self->writer, NULL, PRT_STUCK_SECS));
+	ASSERT_TRUE(prt_wait_blocked(self->writer, PRT_STUCK_SECS));
 	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_VF, "release", "1"));
 	ASSERT_TRUE(prt_exited_within(self->parker, PRT_STUCK_SECS, &status));
 	self->parker = 0;
@@ -559,10 +559,10 @@ TEST_F(pf_pair, both_end)
 	/* A hot-unplug waits in pciehp's IRQ thread or acpiphp's worker. */
 	switch (variant->other) {
 	case PRT_OTHER_PCIEHP_UNPLUG:
-		waiter = prt_wait_blocked(-1, "-pciehp", PRT_HOST_DEL_SECS);
+		waiter = prt_wait_pciehp_blocked(PRT_HOST_DEL_SECS);
 		break;
 	case PRT_OTHER_ACPIPHP_UNPLUG:
-		waiter = prt_wait_blocked(-1, "kworker", PRT_HOST_DEL_SECS);
+		waiter = prt_wait_acpiphp_blocked(PRT_HOST_DEL_SECS);
 		break;
 	case PRT_OTHER_RESCAN:
 		ASSERT_TRUE(prt_exited_within(self->other, PRT_STUCK_SECS, &other))
@@ -571,7 +571,7 @@ TEST_F(pf_pair, both_end)
 		waiter = true;
 		break;
 	default:
-		waiter = prt_wait_blocked(self->other, NULL, PRT_STUCK_SECS);
+		waiter = prt_wait_blocked(self->other, PRT_STUCK_SECS);
 		break;
 	}
 	ASSERT_TRUE(waiter) TH_LOG("the other side never waited for the PF's device lock");
