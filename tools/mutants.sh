@@ -3,7 +3,8 @@
 # the suite, and check that the suite catches it. Writes one
 # "ok|FAIL mutant <name>: ..." line per mutant to <items file>.
 #
-# Env (from the Makefile): SRC (the build worktree), BRANCH, OUT, T, and
+# Env (from the Makefile): SRC (the build worktree), BRANCH, O (the
+# series' kernel build), OUT, T, and
 # VM_JOBS, the mutants booted at once (1).
 # Usage: mutants.sh <items file> [mutant name...]
 set -eu
@@ -32,6 +33,14 @@ selected() {
 	return 1
 }
 
+# A mutant that changes only .c files leaves the headers and the config
+# as they are, so the test modules built once against the series load on
+# its kernel: build them here, not once per mutant.
+modules=$OUT/build/mutant-modules
+rm -rf "$modules"
+make -s -C "$O" M="$top" MO="$modules" modules
+only_c() { ! grep '^+++ ' "$1" | grep -qv '\.c$'; }
+
 # Build each mutant and prepare its boots: only those that hold a test
 # which must catch it.
 built=
@@ -48,8 +57,11 @@ for m in $names; do
 		continue
 	fi
 	tests=$(echo "$must" | grep -vx splat | paste -sd, -)
-	if SUITE_STEP=prepare "$top/tools/run-suite.sh" "$scratch" "$OUT/vm/mutant-$m" \
-		"$OUT/selftests" ${tests:+--tests "$tests"} >>"$OUT/mutant-$m.log" 2>&1; then
+	reuse=
+	! only_c "$top/tools/mutants/$m.patch" || reuse=$modules
+	if PRT_MODULES=$reuse SUITE_STEP=prepare "$top/tools/run-suite.sh" "$scratch" \
+		"$OUT/vm/mutant-$m" "$OUT/selftests" ${tests:+--tests "$tests"} \
+		>>"$OUT/mutant-$m.log" 2>&1; then
 		built="$built $m"
 	else
 		say FAIL "mutant $m: its boots could not be prepared (see $OUT/mutant-$m.log)"

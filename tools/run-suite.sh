@@ -10,6 +10,8 @@
 # Usage: run-suite.sh <kernel build dir> <run dir> <selftests dir> [plan options]
 #        (plan options go to 'testsets.py plan', e.g. --tests <glob>,<id>)
 # Env:   PRT_APPEND, more kernel parameters for every boot;
+#        PRT_MODULES, test modules built already against a kernel whose
+#        headers and config are those of this one, to use instead;
 #        VM_JOBS, how many guests boot at once (1);
 #        SUITE_STEP, "prepare" to stop before the boots, so that the kernel
 #        build may change, or "boot" to boot a run dir prepared so.
@@ -30,9 +32,13 @@ prepare() {
 	new=$run.new
 	rm -rf "$new"
 	mkdir -p "$new/module"
-	# From scratch: kbuild does not rebuild an external module whose kernel
-	# changed config, and a stale module does not load.
-	make -s -C "$kbuild" M="$top" MO="$new/module" modules
+	if [ -n "${PRT_MODULES:-}" ]; then
+		cp -R "$PRT_MODULES/." "$new/module"
+	else
+		# From scratch: kbuild does not rebuild an external module whose
+		# kernel changed config, and a stale module does not load.
+		make -s -C "$kbuild" M="$top" MO="$new/module" modules
+	fi
 	"$top/tools/testsets.py" index >"$new/index"
 	"$top/tools/testsets.py" plan "$@" >"$new/plan"
 	# shellcheck disable=SC2046
