@@ -25,8 +25,9 @@
  *             per allocated vector; ENODEV without MSI-X
  *   pause_added_ms
  *             a PF whose first probe by a scan or hot-add returned spins
- *             that long before the scan marks it added, as if preempted
- *             there (0: not at all)
+ *             before the scan marks it added, as if preempted there: up to
+ *             that long until another task holds its device lock, and up
+ *             to that long again until that task lets it go (0: not at all)
  *   fail_SITE one fault attribute per injection site, for the target
  *             (Documentation/fault-injection/fault-injection.rst:
  *             probability, interval, times, task-filter, verbose), plus

@@ -210,11 +210,13 @@ static int prt_msleep_pre(struct kprobe *p, struct pt_regs *regs)
 }
 
 /*
- * A PF whose first probe by a scan or a hot-add has just returned spins for
- * pause_added_ms before pci_bus_add_device() marks it added, as its task
- * would if it were preempted there. Another task that waited for the PF's
- * device lock meanwhile, an unbind for one, then finds the PF not yet added
- * while the scan holds the rescan/remove lock.
+ * A PF whose first probe by a scan or a hot-add has just returned waits
+ * before pci_bus_add_device() marks it added, as its task would if it were
+ * preempted there: up to pause_added_ms for another task that waited for
+ * the PF's device lock to take it, then up to pause_added_ms more for that
+ * task to let it go. An unbind, for one, then acts on the PF while the scan
+ * holds the rescan/remove lock and has not marked the PF added, however
+ * late a busy host runs it.
  */
 static u32 prt_pause_added_ms;
 
@@ -224,13 +226,25 @@ static int prt_initial_probe_entry(struct kretprobe_instance *ri, struct pt_regs
 	return 0;
 }
 
+/*
+ * Spin for up to @ms while the device lock of @dev is held (@held) or free:
+ * a kretprobe handler may not sleep.
+ */
+static void prt_spin_while(struct device *dev, bool held, u32 ms)
+{
+	while (ms-- && mutex_is_locked(&dev->mutex) == held)
+		mdelay(1);
+}
+
 static int prt_initial_probe_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct device *dev = *(struct device **)ri->data;
 	u32 ms = READ_ONCE(prt_pause_added_ms);
 
-	if (ms && dev_is_pci(dev) && to_pci_dev(dev)->is_physfn)
-		mdelay(ms);
+	if (ms && dev_is_pci(dev) && to_pci_dev(dev)->is_physfn) {
+		prt_spin_while(dev, false, ms);
+		prt_spin_while(dev, true, ms);
+	}
 	return 0;
 }
 

@@ -459,8 +459,9 @@ static pid_t prt_hold_pf(struct __test_metadata *_metadata, struct prt_host *hos
 		/*
 		 * The PF's device lock goes to the other side before the scan
 		 * marks the PF added, as when the scan's task is preempted.
+		 * Long enough for a guest on a busy host to run that side.
 		 */
-		ASSERT_EQ(0, prt_write(PRT_PAUSE_ADDED, "500"));
+		ASSERT_EQ(0, prt_write(PRT_PAUSE_ADDED, "2000"));
 		if (op == PRT_RESCAN) {
 			ASSERT_EQ(0, prt_dev_write(pf, "remove", "1"));
 		} else {
