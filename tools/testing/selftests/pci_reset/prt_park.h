@@ -116,7 +116,9 @@ static inline bool prt_wait_parked(const char *drv, const char *cb, int n)
  * Is a task asleep in state D: @pid, or else any task whose name contains
  * @comm (e.g. "-pciehp" for pciehp's IRQ threads)? With @in, only where
  * its stack holds that function: a kernel thread also sleeps in state D
- * on its way to the lock a test wants it to wait for.
+ * on its way to the lock a test wants it to wait for. The test kernel's
+ * unwinder (UNWINDER_GUESS) may list a stale return address too, so this
+ * narrows the match; it does not prove where the thread sleeps.
  */
 static inline bool prt_blocked(pid_t pid, const char *comm, const char *in)
 {
