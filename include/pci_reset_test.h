@@ -57,6 +57,19 @@
  *             resets the migration state after releasing memory_lock), "0"
  *             if its reset_done() callback does it, as the migration
  *             drivers of the base kernel do
+ *   state_mutex_holders
+ *             read: how many tasks hold a device's state_mutex because of
+ *             the hold_state_ms parameter; write 0 to end their hold
+ *
+ * and its parameters, in /sys/module/PRT_DRV_VFIO_MIG/parameters/:
+ *
+ *   omit_reset_op  register devices without the migration_reset op
+ *   hold_state_ms  the next migration_get_state() (VFIO_DEVICE_FEATURE GET
+ *                  of the migration state) holds state_mutex this long, or
+ *                  until state_mutex_holders is zeroed
+ *   defer_reset    built without the op only: reset_done() only tries
+ *                  state_mutex, and leaves the reset to its holder, as mlx5,
+ *                  virtio and xe do on the base kernel
  */
 #ifndef PCI_RESET_TEST_H
 #define PCI_RESET_TEST_H
@@ -86,8 +99,11 @@
 #define PRT_VFIO_MIG_DEBUGFS	"/sys/kernel/debug/" PRT_DRV_VFIO_MIG
 #define PRT_VFIO_MIG_RESETS	"migration_resets"
 #define PRT_VFIO_MIG_RESET_OP	"migration_reset_op"
-/* Its parameter: register devices without the op, as a base-kernel driver. */
-#define PRT_VFIO_MIG_OMIT_OP	"/sys/module/" PRT_DRV_VFIO_MIG "/parameters/omit_reset_op"
+#define PRT_VFIO_MIG_HOLDERS	"state_mutex_holders"
+#define PRT_VFIO_MIG_PARAM(p)	"/sys/module/" PRT_DRV_VFIO_MIG "/parameters/" p
+#define PRT_VFIO_MIG_OMIT_OP	PRT_VFIO_MIG_PARAM("omit_reset_op")
+#define PRT_VFIO_MIG_HOLD_MS	PRT_VFIO_MIG_PARAM("hold_state_ms")
+#define PRT_VFIO_MIG_DEFER	PRT_VFIO_MIG_PARAM("defer_reset")
 
 /* Callbacks a helper driver can park in. */
 #define PRT_CB_PROBE		"probe"

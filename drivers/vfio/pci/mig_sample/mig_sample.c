@@ -15,9 +15,16 @@
  * memory_lock); on one without, its reset_done() callback takes state_mutex
  * under whatever the resetting task holds, as the drivers of those kernels
  * do. Both count in PRT_VFIO_MIG_RESETS.
+ *
+ * On a kernel without the op, defer_reset makes reset_done() do what mlx5,
+ * virtio and xe do there instead: try state_mutex, and leave the reset to its
+ * holder if it is taken. hold_state_ms makes a migration_get_state() hold
+ * state_mutex for a while, as those drivers' firmware commands do, so that a
+ * test can reset the device while it is held.
  */
 #include <linux/anon_inodes.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/minmax.h>
@@ -26,6 +33,7 @@
 #include <linux/overflow.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/unaligned.h>
 #include <linux/vfio.h>
@@ -41,6 +49,8 @@
 
 /* Migration resets of all devices, since the module was loaded. */
 static atomic_t prt_mig_resets = ATOMIC_INIT(0);
+/* Tasks that hold a state_mutex because of hold_state_ms; write 0 to end. */
+static atomic_t prt_mig_holders = ATOMIC_INIT(0);
 static u32 prt_mig_reset_op = PRT_MIG_RESET_OP;
 static struct dentry *prt_mig_debugfs;
 
@@ -60,6 +70,10 @@ struct prt_mig_device {
 	enum vfio_device_mig_state mig_state;
 	struct prt_mig_file *saving_migf;
 	struct prt_mig_file *resuming_migf;
+	/* Protects deferred_reset. */
+	spinlock_t reset_lock;
+	/* A reset of the device left to the holder of state_mutex. */
+	bool deferred_reset;
 };
 
 static struct prt_mig_device *prt_mig_vdev(struct vfio_device *core_vdev)
@@ -259,6 +273,31 @@ static struct file *prt_mig_step_state(struct prt_mig_device *mdev,
 	return ERR_PTR(-EINVAL);
 }
 
+static void prt_mig_reset_state_locked(struct prt_mig_device *mdev)
+{
+	atomic_inc(&prt_mig_resets);
+	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	prt_mig_disable_fds(mdev);
+}
+
+/*
+ * Every unlock of state_mutex comes here, to do a reset that reset_done()
+ * left to the holder (defer_reset). With the migration_reset op none is.
+ */
+static void prt_mig_state_mutex_unlock(struct prt_mig_device *mdev)
+{
+	for (;;) {
+		spin_lock(&mdev->reset_lock);
+		if (!mdev->deferred_reset)
+			break;
+		mdev->deferred_reset = false;
+		spin_unlock(&mdev->reset_lock);
+		prt_mig_reset_state_locked(mdev);
+	}
+	mutex_unlock(&mdev->state_mutex);
+	spin_unlock(&mdev->reset_lock);
+}
+
 static struct file *prt_mig_set_state(struct vfio_device *core_vdev,
 				      enum vfio_device_mig_state new_state)
 {
@@ -285,8 +324,26 @@ static struct file *prt_mig_set_state(struct vfio_device *core_vdev,
 			break;
 		}
 	}
-	mutex_unlock(&mdev->state_mutex);
+	prt_mig_state_mutex_unlock(mdev);
 	return res;
+}
+
+static unsigned int hold_state_ms;
+module_param(hold_state_ms, uint, 0644);
+MODULE_PARM_DESC(hold_state_ms,
+		 "The next migration_get_state() holds state_mutex this long, or until "
+		 PRT_VFIO_MIG_HOLDERS " is zeroed");
+
+static void prt_mig_hold_state_mutex(struct prt_mig_device *mdev)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(xchg(&hold_state_ms, 0));
+
+	lockdep_assert_held(&mdev->state_mutex);
+
+	atomic_inc(&prt_mig_holders);
+	while (time_before(jiffies, end) && atomic_read(&prt_mig_holders) > 0)
+		msleep(20);
+	atomic_add_unless(&prt_mig_holders, -1, 0);
 }
 
 static int prt_mig_get_state(struct vfio_device *core_vdev,
@@ -296,7 +353,9 @@ static int prt_mig_get_state(struct vfio_device *core_vdev,
 
 	mutex_lock(&mdev->state_mutex);
 	*curr_state = mdev->mig_state;
-	mutex_unlock(&mdev->state_mutex);
+	if (READ_ONCE(hold_state_ms))
+		prt_mig_hold_state_mutex(mdev);
+	prt_mig_state_mutex_unlock(mdev);
 	return 0;
 }
 
@@ -314,10 +373,8 @@ static int prt_mig_get_data_size(struct vfio_device *core_vdev,
 static void prt_mig_reset_state(struct prt_mig_device *mdev)
 {
 	mutex_lock(&mdev->state_mutex);
-	atomic_inc(&prt_mig_resets);
-	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
-	prt_mig_disable_fds(mdev);
-	mutex_unlock(&mdev->state_mutex);
+	prt_mig_reset_state_locked(mdev);
+	prt_mig_state_mutex_unlock(mdev);
 }
 
 #ifdef PRT_HAVE_MIGRATION_RESET
@@ -327,13 +384,32 @@ static void prt_mig_migration_reset(struct vfio_device *core_vdev)
 	prt_mig_reset_state(prt_mig_vdev(core_vdev));
 }
 #else
+static bool defer_reset;
+module_param(defer_reset, bool, 0644);
+MODULE_PARM_DESC(defer_reset,
+		 "In reset_done(), only try state_mutex, as mlx5, virtio and xe");
+
 /* As the base kernel's drivers do: under whatever the resetting task holds. */
 static void prt_mig_reset_done(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core_device = dev_get_drvdata(&pdev->dev);
+	struct prt_mig_device *mdev = container_of(core_device,
+						   struct prt_mig_device,
+						   core_device);
 
-	prt_mig_reset_state(container_of(core_device, struct prt_mig_device,
-					 core_device));
+	if (!READ_ONCE(defer_reset)) {
+		prt_mig_reset_state(mdev);
+		return;
+	}
+
+	spin_lock(&mdev->reset_lock);
+	mdev->deferred_reset = true;
+	if (!mutex_trylock(&mdev->state_mutex)) {
+		spin_unlock(&mdev->reset_lock);
+		return;
+	}
+	spin_unlock(&mdev->reset_lock);
+	prt_mig_state_mutex_unlock(mdev);
 }
 #endif
 
@@ -367,6 +443,7 @@ static int prt_mig_init_dev(struct vfio_device *core_vdev)
 		return ret;
 
 	mutex_init(&mdev->state_mutex);
+	spin_lock_init(&mdev->reset_lock);
 	core_vdev->migration_flags = VFIO_MIGRATION_STOP_COPY;
 	core_vdev->mig_ops = READ_ONCE(omit_reset_op) ? &prt_mig_ops_without_reset :
 						       &prt_mig_ops;
@@ -401,7 +478,7 @@ static void prt_mig_close_device(struct vfio_device *core_vdev)
 
 	mutex_lock(&mdev->state_mutex);
 	prt_mig_disable_fds(mdev);
-	mutex_unlock(&mdev->state_mutex);
+	prt_mig_state_mutex_unlock(mdev);
 	vfio_pci_core_close_device(core_vdev);
 }
 
@@ -485,6 +562,8 @@ static int __init prt_mig_init(void)
 	prt_mig_debugfs = debugfs_create_dir(PRT_DRV_VFIO_MIG, NULL);
 	debugfs_create_atomic_t(PRT_VFIO_MIG_RESETS, 0644, prt_mig_debugfs,
 				&prt_mig_resets);
+	debugfs_create_atomic_t(PRT_VFIO_MIG_HOLDERS, 0644, prt_mig_debugfs,
+				&prt_mig_holders);
 	debugfs_create_u32(PRT_VFIO_MIG_RESET_OP, 0444, prt_mig_debugfs,
 			   &prt_mig_reset_op);
 

@@ -9,10 +9,15 @@
  * failure (a guest's FLR through a config write too). A reset
  * that vfio-pci did not start (sysfs) still resets the migration state.
  * Closing the device resets it without touching migration: the driver's
- * close_device() does that. A driver without the op is refused. Also: the
+ * close_device() does that. A reset while another task holds the driver's
+ * state_mutex has ended the data transfer when it returns, and resets the
+ * migration state once. A driver without the op is refused. Also: the
  * MSI-X table after a reset of a device whose memory decoding the user turned
  * off, and bad input.
  */
+#include <pthread.h>
+#include <time.h>
+
 #include "prt_mig.h"
 
 static const char *device_bdf;
@@ -77,6 +82,93 @@ TEST_F(mig, failed_reset_ends_migration)
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, prt_mig_state(device));
 	EXPECT_EQ(-1, read(data_fd, &byte, 1));
 	EXPECT_EQ(ENODEV, errno) TH_LOG("the data transfer outlived the reset");
+	close(data_fd);
+	EXPECT_EQ(0, prt_kmsg_warnings(self->m.kmsg));
+}
+
+/*
+ * A reset while another task holds the driver's state_mutex, as a migration
+ * driver's firmware command does. Without the op, mlx5, virtio and xe only try
+ * state_mutex in reset_done() and leave the reset to the holder (the sample
+ * driver's defer_reset): the reset returns with the data transfer still open,
+ * and the migration state is reset when the holder unlocks. With the op,
+ * vfio-pci waits for state_mutex once memory_lock is released, so the data
+ * transfer has ended when the reset returns. Either way it is reset once.
+ */
+FIXTURE(held) {
+	struct prt_mig m;
+};
+
+PRT_MIG_RESET_VARIANTS(held);
+
+FIXTURE_SETUP(held)
+{
+	const char *why = prt_mig_unusable(device_bdf);
+
+	if (why)
+		SKIP(return, "%s", why);
+	/* Only a driver built without the op has the deferral. */
+	if (!access(PRT_VFIO_MIG_DEFER, F_OK))
+		ASSERT_EQ(0, prt_write(PRT_VFIO_MIG_DEFER, "Y"));
+	prt_mig_open(_metadata, &self->m, device_bdf);
+}
+
+FIXTURE_TEARDOWN_PARENT(held)
+{
+	/* A holder the test left behind ends with the test's process. */
+	EXPECT_EQ(0, prt_write(PRT_VFIO_MIG_DEBUGFS "/" PRT_VFIO_MIG_HOLDERS, "0"));
+	if (!access(PRT_VFIO_MIG_DEFER, F_OK))
+		EXPECT_EQ(0, prt_write(PRT_VFIO_MIG_DEFER, "N"));
+	prt_mig_close(_metadata, &self->m);
+}
+
+static int mig_holders(void)
+{
+	char buf[32];
+	int ret;
+
+	ret = prt_read(PRT_VFIO_MIG_DEBUGFS "/" PRT_VFIO_MIG_HOLDERS, buf, sizeof(buf));
+	return ret ?: atoi(buf);
+}
+
+static void *get_state_holding_mutex(void *device)
+{
+	return (void *)(long)prt_mig_state(device);
+}
+
+TEST_F(held, reset_ends_migration_before_it_returns)
+{
+	struct vfio_pci_device *device = self->m.device;
+	struct timespec start, end;
+	pthread_t holder;
+	void *state;
+	int data_fd, i;
+	char byte;
+
+	ASSERT_EQ(0, prt_mig_set(device, VFIO_DEVICE_STATE_STOP_COPY, &data_fd));
+	/* Outlasts a reset on a slow guest, under the hung-task timeout (10 s). */
+	ASSERT_EQ(0, prt_write(PRT_VFIO_MIG_HOLD_MS, "4000"));
+	ASSERT_EQ(0, pthread_create(&holder, NULL, get_state_holding_mutex, device));
+	for (i = 0; i < 500 && mig_holders() != 1; i++)
+		usleep(10000);
+	ASSERT_EQ(1, mig_holders()) TH_LOG("the GET of the state did not hold state_mutex");
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ASSERT_EQ(0, prt_mig_reset(&self->m, variant->path));
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	/* A figure, not a verdict: the op waits for the holder, the deferral not. */
+	ksft_print_msg("reset returned after %ld ms\n",
+		       (end.tv_sec - start.tv_sec) * 1000 +
+		       (end.tv_nsec - start.tv_nsec) / 1000000);
+	EXPECT_EQ(-1, read(data_fd, &byte, 1))
+		TH_LOG("the data transfer outlived the reset, left to the state_mutex holder");
+	EXPECT_EQ(ENODEV, errno);
+
+	ASSERT_EQ(0, prt_write(PRT_VFIO_MIG_DEBUGFS "/" PRT_VFIO_MIG_HOLDERS, "0"));
+	ASSERT_EQ(0, pthread_join(holder, &state));
+	EXPECT_EQ(VFIO_DEVICE_STATE_STOP_COPY, (long)state);
+	EXPECT_EQ(1, prt_mig_resets()) TH_LOG("the reset was lost or done twice");
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, prt_mig_state(device));
 	close(data_fd);
 	EXPECT_EQ(0, prt_kmsg_warnings(self->m.kmsg));
 }
