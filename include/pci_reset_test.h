@@ -93,6 +93,8 @@
 /* Helper drivers, bound through driver_override. */
 #define PRT_DRV_SRIOV_PF	"prt_sriov_pf"	/* enables VFs in probe */
 #define PRT_DRV_VF		"prt_vf"
+/* prt_sriov_pf's parameter: how many VFs its probe() enables. */
+#define PRT_PF_NUM_VFS		"/sys/module/" PRT_DRV_SRIOV_PF "/parameters/num_vfs"
 
 /* The sample migration driver (vfio-pci variant) and its debugfs files. */
 #define PRT_DRV_VFIO_MIG	"prt_vfio_mig"

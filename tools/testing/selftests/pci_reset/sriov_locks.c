@@ -275,6 +275,7 @@ FIXTURE_VARIANT(pf_pair) {
 	enum prt_pf_op held;
 	enum prt_pf_other other;
 	bool numa;	/* the PF on node 1: its probe() runs in a worker */
+	bool write_enables;	/* the PF's probe() enables no VFs: the write does */
 };
 
 #define PRT_PF_PAIR(name, op, with)					\
@@ -321,6 +322,10 @@ PRT_PF_PAIR_NUMA(modprobe_vs_rescan, PRT_MODPROBE, PRT_OTHER_RESCAN);
 PRT_PF_PAIR_NUMA(rescan_vs_port_remove, PRT_RESCAN, PRT_OTHER_PORT_REMOVE);
 PRT_PF_PAIR_NUMA(rescan_vs_pf_remove, PRT_RESCAN, PRT_OTHER_PF_REMOVE);
 PRT_PF_PAIR_NUMA(rescan_vs_numvfs, PRT_RESCAN, PRT_OTHER_NUMVFS);
+/* The write enables SR-IOV after the held probe, before the PF is marked added. */
+FIXTURE_VARIANT_ADD(pf_pair, numa_rescan_vs_numvfs_enable) {
+	.held = PRT_RESCAN, .other = PRT_OTHER_NUMVFS, .numa = true, .write_enables = true,
+};
 PRT_PF_PAIR_NUMA(rescan_vs_pciehp_unplug, PRT_RESCAN, PRT_OTHER_PCIEHP_UNPLUG);
 PRT_PF_PAIR_NUMA(rescan_vs_unbind, PRT_RESCAN, PRT_OTHER_UNBIND);
 PRT_PF_PAIR_NUMA(rescan_vs_bind, PRT_RESCAN, PRT_OTHER_BIND);
@@ -407,6 +412,8 @@ FIXTURE_TEARDOWN(pf_pair)
 	 * driver, prt_sriov_pf loaded. Not if a task is stuck: it may hold
 	 * the PF's device lock.
 	 */
+	if (variant->write_enables)
+		prt_write(PRT_PF_NUM_VFS, "2");
 	if (prt_pf_op_scans(variant->held)) {
 		prt_write(PRT_PAUSE_ADDED, "0");
 		prt_write("/sys/bus/pci/drivers/" PRT_DRV_SRIOV_PF "/remove_id", PRT_PF_NEW_ID);
@@ -515,10 +522,12 @@ TEST_F(pf_pair, both_end)
 	bool binds = prt_pf_op_binds(variant->held);
 	int held, other, workers;
 	char why[512];
-	bool waiter;
+	bool waiter, refused;
 
 	/* A modprobe counts from 0 again. */
 	workers = variant->held == PRT_MODPROBE ? 0 : prt_probes_in_worker();
+	if (variant->write_enables)
+		ASSERT_EQ(0, prt_write(PRT_PF_NUM_VFS, "0"));
 	self->held = prt_hold_pf(_metadata, &self->host, self->pf, self->port, variant->held);
 	/*
 	 * The topology does what it is for: the held probe runs in a worker,
@@ -588,11 +597,23 @@ TEST_F(pf_pair, both_end)
 	/* prt_sriov_pf disables SR-IOV: nothing may blame it for not doing so. */
 	EXPECT_EQ(0, prt_kmsg_warnings_or(self->kmsg, "driver left SR-IOV enabled"));
 	EXPECT_TRUE(WIFEXITED(held));
-	/* A bind after the held rescan's finds the PF bound. */
+	/*
+	 * A bind after the held rescan's finds the PF bound. A write that
+	 * enables SR-IOV of a PF not yet marked added may be refused.
+	 */
+	refused = variant->write_enables && WEXITSTATUS(other) == ENODEV;
 	EXPECT_TRUE(WIFEXITED(other) &&
-		    WEXITSTATUS(other) == (variant->other == PRT_OTHER_BIND ? EBUSY : 0));
+		    (refused || WEXITSTATUS(other) == (variant->other == PRT_OTHER_BIND ? EBUSY : 0)));
 
-	if (variant->other == PRT_OTHER_NUMVFS) {
+	if (variant->write_enables) {
+		ksft_print_msg("the write %s\n", refused ? "failed with ENODEV" : "enabled the VFs");
+		EXPECT_TRUE(!WEXITSTATUS(held));
+		EXPECT_EQ(refused ? 0 : 2, prt_num_virtfns(self->pf));
+		/* Refused, it changed nothing: the same write now enables them. */
+		if (refused)
+			EXPECT_EQ(0, prt_dev_write(self->pf, "sriov_numvfs", "2"));
+		EXPECT_EQ(2, prt_num_virtfns(self->pf));
+	} else if (variant->other == PRT_OTHER_NUMVFS) {
 		/* The held task won the device lock: nothing left to do. */
 		EXPECT_TRUE(!WEXITSTATUS(held));
 		EXPECT_EQ(binds ? 2 : 0, prt_num_virtfns(self->pf));

@@ -32,9 +32,6 @@
 /* The harness's bound, past the test's own. */
 #define PRT_TIMEOUT_SECS	(PRT_DEADLINE_SECS + PRT_STUCK_SECS + PRT_BIND_SECS + 60)
 
-/* Module parameter of prt_sriov_pf: VFs its probe() enables. */
-#define PRT_PF_NUM_VFS	"/sys/module/" PRT_DRV_SRIOV_PF "/parameters/num_vfs"
-
 /* Progress of the two tasks, in memory they share with the test. */
 struct prt_stress {
 	int target, cycles, writes, bad_input_wrong;
