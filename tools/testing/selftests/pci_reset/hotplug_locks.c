@@ -258,4 +258,95 @@ TEST_F_TIMEOUT(notify, stale_context_leaves_new_one, PRT_NOTIFY_SECS)
 	EXPECT_TRUE(prt_back(self->port, "pcieport"));
 }
 
+/*
+ * rescan_attr: a write to the "rescan" file of a device, or of the bus below
+ * a bridge, waits for the rescan/remove lock while it holds the file's kernfs
+ * active reference. A removal of that device, or of a bridge above it, holds
+ * the lock and removes the file, which waits for the reference to go. prt_vf
+ * parks the removal of the ATS device, or of its Root Port, with the lock
+ * held, until the write waits; then it is let go. Both must end, and what
+ * was removed come back.
+ */
+FIXTURE(rescan_attr) {
+	char ats[16], port[16];
+	pid_t parker, writer;
+};
+
+FIXTURE_VARIANT(rescan_attr) {
+	bool remove_port;	/* else the ATS device itself */
+	bool bus_file;		/* the Root Port's bus's file, else the device's */
+};
+
+FIXTURE_VARIANT_ADD(rescan_attr, device_removed) {};
+FIXTURE_VARIANT_ADD(rescan_attr, port_removed) { .remove_port = true };
+FIXTURE_VARIANT_ADD(rescan_attr, bus_of_port_removed) { .remove_port = true, .bus_file = true };
+
+FIXTURE_SETUP(rescan_attr)
+{
+	if (access(PRT_DEBUGFS_DIR "/" PRT_DRV_VF, F_OK))
+		SKIP(return, "helper drivers not loaded");
+	ASSERT_EQ(0, prt_find_dev(PRT_ATS_VENDOR, PRT_ATS_DEVICE, self->ats, sizeof(self->ats)));
+	ASSERT_EQ(0, prt_parent(self->ats, self->port, sizeof(self->port)));
+	ASSERT_EQ(0, prt_rebind(self->ats, PRT_DRV_VF));
+}
+
+FIXTURE_TEARDOWN(rescan_attr)
+{
+	bool stuck = false;
+	int status;
+
+	prt_park_ctl(PRT_DRV_VF, "release", "1");
+	if (self->parker > 0)
+		stuck |= !prt_exited_within(self->parker, 1, &status);
+	if (self->writer > 0)
+		stuck |= !prt_exited_within(self->writer, 1, &status);
+	/* A stuck removal holds the rescan/remove lock: a rescan would hang. */
+	if (stuck)
+		return;
+	prt_write("/sys/bus/pci/rescan", "1");
+	prt_rebind(self->ats, "");
+}
+
+TEST_F_TIMEOUT(rescan_attr, removal_ends, 4 * PRT_LOCK_WAIT_SECS)
+{
+	char file[64];
+	int status;
+
+	/* 1. A removal holds the rescan/remove lock, parked in prt_vf. */
+	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_VF, "stall", PRT_CB_REMOVE));
+	self->parker = prt_write_async(variant->remove_port ? self->port : self->ats,
+				       "remove", "1");
+	ASSERT_LT(0, self->parker);
+	ASSERT_TRUE(prt_wait_parked(PRT_DRV_VF, PRT_CB_REMOVE, 1));
+
+	/* 2. The write waits for it, in a file that the removal takes away. */
+	if (variant->bus_file) {
+		/* The bus the ATS device is on: "DDDD:BB" of its name. */
+		snprintf(file, sizeof(file), "pci_bus/%.7s/rescan", self->ats);
+		self->writer = prt_write_async(self->port, file, "1");
+	} else {
+		self->writer = prt_write_async(self->ats, "rescan", "1");
+	}
+	ASSERT_LT(0, self->writer);
+	ASSERT_TRUE(prt_wait_blocked(self->writer, PRT_LOCK_WAIT_SECS));
+
+	/* 3. The removal goes on, and removes the file. */
+	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_VF, "release", "1"));
+	ASSERT_TRUE(prt_exited_within(self->parker, PRT_LOCK_WAIT_SECS, &status))
+		TH_LOG("the removal waits for the write, which waits for the removal");
+	self->parker = 0;
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_TRUE(prt_exited_within(self->writer, PRT_LOCK_WAIT_SECS, &status));
+	self->writer = 0;
+	/* Its device or bus is gone: nothing to rescan. */
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == ENODEV)
+		TH_LOG("the write ended with %s", strerror(WEXITSTATUS(status)));
+	EXPECT_TRUE(prt_removed(self->ats));
+
+	/* 4. All comes back. */
+	ASSERT_EQ(0, prt_write("/sys/bus/pci/rescan", "1"));
+	EXPECT_TRUE(prt_back(self->ats, "virtio-pci"));
+	EXPECT_TRUE(prt_back(self->port, "pcieport"));
+}
+
 TEST_HARNESS_MAIN
