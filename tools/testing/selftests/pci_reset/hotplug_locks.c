@@ -20,6 +20,9 @@
  * rescan wait for it. The rescan gives the slot's ACPI object a new
  * acpiphp context; when the notification ends, the old bridge and its
  * context go, and the Root Port's next removal must find the new context.
+ *
+ * rescan_attr: a write to a "rescan" file against a removal of the device
+ * or bus the file belongs to (see the fixture).
  */
 #include "prt_host.h"
 #include "prt_park.h"
