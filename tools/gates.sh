@@ -66,8 +66,11 @@ done
 # evaluate __builtin_strlen() in the static_assert() of MODULE_INFO(), and
 # after that error it prints no more warnings for the file.
 check="sparse -D__typeof_unqual__=__typeof__ '-D__builtin_strlen(s)=(sizeof(s)-1)'"
+# One make for all the objects: each make costs seconds before it builds.
 warnings() {
-	make -s -C "$1" O="$2" C=2 W=1 CHECK="$check" "$3" 2>&1 >/dev/null |
+	w_src=$1 w_out=$2
+	shift 2
+	make -s -C "$w_src" O="$w_out" C=2 W=1 CHECK="$check" "$@" 2>&1 >/dev/null |
 		grep -E 'warning|error|not available' |
 		# Line numbers move between trees; compare the messages.
 		sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort
@@ -95,24 +98,36 @@ for f in $(git -C "$SRC" diff --name-only "$BASE..$BRANCH" -- '*.c'); do
 		cross="$cross ${f%.c}.o"
 	fi
 done
+objs=$(for f in $files; do echo "${f%.c}.o"; done)
 git -C "$SRC" checkout -q --detach "$BASE"
-for f in $files; do
-	warnings "$SRC" "$O_BASE" "${f%.c}.o" >"$OUT/warn-base-$(echo "$f" | tr / _).txt"
-done
+# shellcheck disable=SC2086
+warnings "$SRC" "$O_BASE" $objs >"$OUT/warn-base.txt"
 # The bisect gate left the scratch build configured, at the tip.
 git -C "$SRC" checkout -q -f "$BRANCH"
-for f in $files; do
-	base=$OUT/warn-base-$(echo "$f" | tr / _).txt
-	warnings "$SRC" "$scratch" "${f%.c}.o" >"$OUT/warn-patched.txt"
-	checker_ok "$base" && checker_ok "$OUT/warn-patched.txt" || continue
-	new=$(comm -13 "$base" "$OUT/warn-patched.txt")
-	if [ -z "$new" ]; then
-		say ok "sparse+W=1: $f: no new warnings ($(wc -l <"$base") on base)"
+# shellcheck disable=SC2086
+warnings "$SRC" "$scratch" $objs >"$OUT/warn-patched.txt"
+# The warnings of each touched file, and then ("") of the headers they include.
+pick() {
+	if [ -n "$1" ]; then
+		grep "^$SRC/$1:" "$2" || true
 	else
-		echo "$new"
-		say FAIL "sparse+W=1: $f: $(echo "$new" | wc -l) new warnings"
+		for file in $files; do echo "^$SRC/$file:"; done | grep -v -f - "$2" || true
 	fi
-done
+}
+if checker_ok "$OUT/warn-base.txt" && checker_ok "$OUT/warn-patched.txt"; then
+	for f in $files ""; do
+		pick "$f" "$OUT/warn-base.txt" >"$OUT/warn-base-f.txt"
+		pick "$f" "$OUT/warn-patched.txt" >"$OUT/warn-patched-f.txt"
+		new=$(comm -13 "$OUT/warn-base-f.txt" "$OUT/warn-patched-f.txt")
+		what=${f:-the headers they include}
+		if [ -z "$new" ]; then
+			say ok "sparse+W=1: $what: no new warnings ($(wc -l <"$OUT/warn-base-f.txt") on base)"
+		else
+			echo "$new"
+			say FAIL "sparse+W=1: $what: $(echo "$new" | wc -l) new warnings"
+		fi
+	done
+fi
 
 # 5. No reset result ignored in drivers/pci.
 cocci() { "$top/tools/coccinelle/run.sh" ignored_reset_result "$1" drivers/pci | wc -l; }
