@@ -111,7 +111,6 @@ check:
 	@$(MAKE) -s vm-base
 	@$(STAGE) gates tools/gates.sh $(OUT)/gates.txt || true
 	@$(STAGE) mutants tools/mutants.sh $(OUT)/mutants.txt || true
-	@git -C $(SRC) checkout -q $(BRANCH)
 	@$(STAGE) kcsan tools/kcsan-check.sh $(OUT)/kcsan.txt $(SELFTESTS) || true
 	@$(STAGE) report-selftest sh -c 'tools/report-selftest.sh >$(OUT)/report-selftest.txt' || true
 	@REPORT_JSON=$(OUT)/check.json \
@@ -145,11 +144,11 @@ bench:
 	@$(STAGE) bench-nodebug tools/bench.sh $(OUT)/build/base-nodebug \
 		$(OUT)/build/patched-nodebug $(SELFTESTS) $(OUT)/bench-nodebug "no lockdep"
 
-# The patched kernel and the suite once more, under KCSAN.
-kcsan: apply selftests
-	@$(STAGE) build-kcsan tools/build-kernel.sh $(SRC) $(OUT)/build/kcsan \
-		tools/kconfig/kcsan.config
-	@$(STAGE) vm-kcsan tools/run-suite.sh $(OUT)/build/kcsan $(OUT)/vm/kcsan $(SELFTESTS)
+# The suite once more on the patched kernel, with the KCSAN that every
+# test kernel has built in switched on.
+kcsan: kernel selftests
+	@PRT_APPEND="$${PRT_APPEND:+$$PRT_APPEND }kcsan.early_enable=1" \
+		$(STAGE) vm-kcsan tools/run-suite.sh $(O) $(OUT)/vm/kcsan $(SELFTESTS) $(PLAN)
 	@REPORT_JSON=$(OUT)/kcsan.json tools/report.py test $(OUT)/vm/kcsan
 
 clean:

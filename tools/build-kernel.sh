@@ -1,6 +1,6 @@
 #!/bin/sh
 # Configure and build one kernel: tinyconfig + the test fragment, in its own
-# O= directory, through ccache when it is installed.
+# O= directory, through ccache when it is installed and tools/kcsan-cc.sh.
 #
 # Usage: build-kernel.sh <source tree> <output dir> [extra fragment...]
 set -eu
@@ -12,7 +12,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 frags="$top/tools/kconfig/test.config $*"
 
 . "$top/tools/ccache.sh"
-cc="${ccache}gcc"
+export PRT_CC="${ccache}gcc"
+cc="$top/tools/kcsan-cc.sh"
 # The same sources give the same image: a kernel rebuilt after a checkout
 # of other files and back is the kernel that was tested (run-suite.sh).
 export KBUILD_BUILD_TIMESTAMP="${KBUILD_BUILD_TIMESTAMP:-Thu Jan  1 00:00:00 UTC 1970}"

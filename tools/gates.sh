@@ -45,7 +45,11 @@ for p in $patches; do
 	fi
 done
 
-# 3. Every patch builds on top of the previous ones (bisectability).
+# 3. Every patch builds on top of the previous ones (bisectability). A
+# first run starts from a copy of the base kernel's build: same config,
+# same sources but the first patch's, so that its build compiles those
+# files and does not fetch every other object from ccache again.
+[ -d "$scratch" ] || cp -a "$O_BASE" "$scratch"
 n=0
 for c in $commits; do
 	n=$((n + 1))
