@@ -10,10 +10,12 @@
 #
 # The devices are those of tools/vm/topology.args, or with TOPOLOGY=<name>
 # of tools/vm/topology-<name>.args, whose "kernel <param>" lines go on the
-# kernel command line. QEMU answers QMP on
-# <dir>/qmp.sock (tools/vm/qmp.py cmd <dir>/qmp.sock ...), and the guest's
-# third serial port, /dev/ttyS2, is a channel to qmp.py's broker, which
-# unplugs and replugs devices on request; its log is <dir>/host.log.
+# kernel command line and whose "include <file>" lines take the lines of
+# another file of tools/vm; <dir>/topology.args is the result. QEMU
+# answers QMP on <dir>/qmp.sock (tools/vm/qmp.py cmd <dir>/qmp.sock ...),
+# and the guest's third serial port, /dev/ttyS2, is a channel to qmp.py's
+# broker, which unplugs and replugs devices on request; its log is
+# <dir>/host.log.
 # HOTPLUG=native boots with pciehp driving the root ports, HOTPLUG=acpi
 # (the default, q35's own) with acpiphp; the guest sees prt.hotplug=<mode>.
 # VM_APPEND is added to the kernel command line.
@@ -48,6 +50,19 @@ mkdir -p "$dir"
 dir=$(realpath "$dir")
 cd "$dir"
 rm -f console.log results.log vm-status qemu.cmdline host.log qmp.sock host.sock
+
+expand_topology() {
+	while read -r opt arg; do
+		case $opt in
+		include) expand_topology "$here/$arg" ;;
+		*) printf '%s %s\n' "$opt" "$arg" ;;
+		esac
+	done <"$1"
+}
+# One file for QEMU's options and for the broker, which re-adds devices.
+expand_topology "$topology" >topology.args.new
+mv topology.args.new topology.args
+topology=$dir/topology.args
 sed -n 's/^-blockdev .*filename=\([^/,][^,]*\).*/\1/p' "$topology" |
 while read -r img; do
 	truncate -s 4M "$img"

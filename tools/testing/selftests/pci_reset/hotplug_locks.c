@@ -23,6 +23,9 @@
  *
  * rescan_attr: a write to a "rescan" file against a removal of the device
  * or bus the file belongs to (see the fixture).
+ *
+ * remove_attr: a write to a device's "remove" file against a removal of the
+ * device by another path (see the fixture).
  */
 #include "prt_host.h"
 #include "prt_park.h"
@@ -350,6 +353,110 @@ TEST_F_TIMEOUT(rescan_attr, removal_ends, 4 * PRT_LOCK_WAIT_SECS)
 	ASSERT_EQ(0, prt_write("/sys/bus/pci/rescan", "1"));
 	EXPECT_TRUE(prt_back(self->ats, "virtio-pci"));
 	EXPECT_TRUE(prt_back(self->port, "pcieport"));
+}
+
+/*
+ * remove_attr: a write to the "remove" file of the ATS device leaves the file
+ * (device_remove_file_self()) and then waits for the rescan/remove lock. A
+ * removal of the device by another path holds the lock meanwhile: of its
+ * Root Port through sysfs, or a hot-unplug by pciehp or acpiphp. prt_vf
+ * parks that removal in its remove() until the write waits, then lets it
+ * go. The removal frees the device, and the write must not remove it again.
+ * The VM zeroes freed memory (topology init-on-free), so that a use of the
+ * freed device shows.
+ */
+FIXTURE(remove_attr) {
+	struct prt_host host;
+	char ats[16], port[16];
+	pid_t remover, writer;
+	bool oopsed;	/* the write died: it may hold the lock forever */
+};
+
+FIXTURE_VARIANT(remove_attr) {
+	const char *slot_driver;	/* a hot-unplug by it, else the port's removal */
+};
+
+FIXTURE_VARIANT_ADD(remove_attr, port_removed) {};
+FIXTURE_VARIANT_ADD(remove_attr, pciehp_unplug) { .slot_driver = "pciehp" };
+FIXTURE_VARIANT_ADD(remove_attr, acpiphp_unplug) { .slot_driver = "acpiphp" };
+
+FIXTURE_SETUP(remove_attr)
+{
+	const char *want = variant->slot_driver;
+	int ret;
+
+	self->host.fd = -1;
+	if (want && strcmp(prt_boot_hotplug(), strcmp(want, "pciehp") ? "acpi" : "native"))
+		SKIP(return, "needs %s: boot with the other HOTPLUG mode", want);
+	if (access(PRT_DEBUGFS_DIR "/" PRT_DRV_VF, F_OK))
+		SKIP(return, "helper drivers not loaded");
+	ASSERT_EQ(0, prt_find_dev(PRT_ATS_VENDOR, PRT_ATS_DEVICE, self->ats, sizeof(self->ats)));
+	ASSERT_EQ(0, prt_parent(self->ats, self->port, sizeof(self->port)));
+	if (want) {
+		ret = prt_host_open(&self->host);
+		if (ret)
+			SKIP(return, "no host channel on %s: %s", PRT_HOST_TTY, strerror(-ret));
+		ASSERT_STREQ(want, prt_slot_driver(self->ats));
+	}
+	ASSERT_EQ(0, prt_rebind(self->ats, PRT_DRV_VF));
+}
+
+FIXTURE_TEARDOWN(remove_attr)
+{
+	bool stuck = false;
+	char why[512];
+	int status;
+
+	prt_park_ctl(PRT_DRV_VF, "release", "1");
+	if (self->remover > 0)
+		stuck |= !prt_exited_within(self->remover, PRT_HOST_DEL_SECS, &status);
+	if (self->writer > 0)
+		stuck |= !prt_exited_within(self->writer, 1, &status);
+	/* A stuck removal holds the rescan/remove lock: a rescan would hang. */
+	if (stuck || self->oopsed)
+		return;
+	if (variant->slot_driver && !prt_exists(self->ats))
+		prt_host_cmd(&self->host, why, sizeof(why), PRT_HOST_ADD_SECS,
+			     "device_add %s", PRT_HOST_ATS_ID);
+	prt_write("/sys/bus/pci/rescan", "1");
+	prt_rebind(self->ats, "");
+	prt_host_close(&self->host);
+}
+
+TEST_F_TIMEOUT(remove_attr, removal_ends, PRT_HOST_DEL_SECS + PRT_HOST_ADD_SECS +
+	       4 * PRT_LOCK_WAIT_SECS)
+{
+	int status;
+
+	/* 1. Another removal holds the rescan/remove lock, parked in prt_vf. */
+	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_VF, "stall", PRT_CB_REMOVE));
+	if (variant->slot_driver)
+		self->remover = prt_unplug_async(&self->host, PRT_HOST_ATS_ID);
+	else
+		self->remover = prt_write_async(self->port, "remove", "1");
+	ASSERT_LT(0, self->remover);
+	ASSERT_TRUE(prt_wait_parked(PRT_DRV_VF, PRT_CB_REMOVE, 1));
+
+	/* 2. The write leaves its file and waits for the lock. */
+	self->writer = prt_write_async(self->ats, "remove", "1");
+	ASSERT_LT(0, self->writer);
+	ASSERT_TRUE(prt_wait_blocked(self->writer, PRT_LOCK_WAIT_SECS));
+
+	/* 3. The removal goes on and frees the device; the write then ends. */
+	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_VF, "release", "1"));
+	ASSERT_TRUE(prt_exited_within(self->remover, PRT_HOST_DEL_SECS, &status));
+	self->remover = 0;
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_TRUE(prt_exited_within(self->writer, PRT_LOCK_WAIT_SECS, &status))
+		TH_LOG("the write never ended");
+	self->writer = 0;
+	self->oopsed = !WIFEXITED(status);
+	ASSERT_FALSE(self->oopsed)
+		TH_LOG("the write was killed by signal %d", WTERMSIG(status));
+	/* The device is gone, as the write asked. */
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("the write ended with %s", strerror(WEXITSTATUS(status)));
+	EXPECT_FALSE(prt_exists(self->ats));
 }
 
 TEST_HARNESS_MAIN
