@@ -1,6 +1,7 @@
 #!/bin/sh
 # Write each series that the series file names ("# series <name>", with
-# "needs <name>" for a series it applies on) to <out dir>/<name>/: its own
+# "needs <name>[,<name>...]" for the series it applies on, in that order)
+# to <out dir>/<name>/: its own
 # cover letter (covers/<name>.txt next to the series file), its own
 # recipients, the sender's identity. Then check each: checkpatch --strict,
 # git am on the base (after the series it needs), a build of every patch
@@ -55,7 +56,17 @@ applies() {
 
 echo "$groups" | while read -r name needs nums; do
 	start=$BASE dir=$out/$name
-	[ "$needs" = - ] || start=sub/$needs
+	case $needs in
+	-) ;;
+	*,*)
+		git -C "$wt" checkout -q -f -B "needs/$name" "$BASE"
+		for n in $(echo "$needs" | tr , ' '); do
+			git -C "$wt" cherry-pick "$BASE..sub/$n" >/dev/null
+		done
+		start=needs/$name
+		;;
+	*) start=sub/$needs ;;
+	esac
 	git -C "$wt" checkout -q -f -B "sub/$name" "$start"
 	for n in $nums; do
 		git -C "$wt" cherry-pick "$(commit_of "$n")" >/dev/null
@@ -79,7 +90,9 @@ echo "$groups" | while read -r name needs nums; do
 		[ -z "$found" ] || { echo "$found"; say FAIL "$name: checkpatch: $p"; }
 	done
 	deps=
-	[ "$needs" = - ] || deps=$out/$needs
+	[ "$needs" = - ] || for n in $(echo "$needs" | tr , ' '); do
+		deps="$deps $out/$n"
+	done
 	# shellcheck disable=SC2086
 	if ! applies $deps "$dir"; then
 		say FAIL "$name: git am on $BASE${deps:+ after $needs}"
@@ -109,8 +122,13 @@ done
 # b4 sends from a prep branch: each series through b4 send, dry. A series
 # of one patch has no cover letter there.
 echo "$groups" | while read -r name needs nums; do
-	fork=$BASE
-	[ "$needs" = - ] || fork=b4/$needs
+	# b4's own branch of the series it needs, or the one that holds the
+	# series it needs (b4 keeps each cover letter in a commit of its own).
+	case $needs in
+	-) fork=$BASE ;;
+	*,*) fork=needs/$name ;;
+	*) fork=b4/$needs ;;
+	esac
 	n=$(echo $nums | wc -w)
 	want=$((n > 1 ? n + 1 : 1))
 	got=$("$top/tools/b4-dry-run.sh" "$wt" "$out/$name" "$covers/$name.txt" "$fork" 2>&1 | tail -n 1)

@@ -26,6 +26,9 @@
  *
  * remove_attr: a write to a device's "remove" file against a removal of the
  * device by another path (see the fixture).
+ *
+ * port_unplug: a removal of a hotplug port against pciehp's removal of the
+ * devices in its slot (see the fixture).
  */
 #include "prt_host.h"
 #include "prt_park.h"
@@ -457,6 +460,112 @@ TEST_F_TIMEOUT(remove_attr, removal_ends, PRT_HOST_DEL_SECS + PRT_HOST_ADD_SECS 
 	EXPECT_EQ(0, WEXITSTATUS(status))
 		TH_LOG("the write ended with %s", strerror(WEXITSTATUS(status)));
 	EXPECT_FALSE(prt_exists(self->ats));
+}
+
+/*
+ * port_unplug: a sysfs removal of the ATS device's Root Port holds the
+ * rescan/remove lock, parked in prt_vf's remove() of the device, while the
+ * slot is to be emptied: the host unplugs the device (pciehp), or a write
+ * of 0 to the slot's "power" file asks pciehp to power it off
+ * (pciehp_power). pciehp's IRQ thread waits for the lock. Let go, the
+ * removal unbinds the port's services, and pciehp_remove() frees the IRQ,
+ * which waits for that thread. Both must end.
+ */
+FIXTURE(port_unplug) {
+	struct prt_host host;
+	char ats[16], port[16], power[PATH_MAX];
+	pid_t remover, emptier;
+};
+
+FIXTURE_VARIANT(port_unplug) {
+	bool power;	/* the slot's "power" file, else the host's unplug */
+};
+
+FIXTURE_VARIANT_ADD(port_unplug, pciehp) {};
+FIXTURE_VARIANT_ADD(port_unplug, pciehp_power) { .power = true };
+
+FIXTURE_SETUP(port_unplug)
+{
+	char slot[NAME_MAX + 1];
+	int ret;
+
+	self->host.fd = -1;
+	if (strcmp(prt_boot_hotplug(), "native"))
+		SKIP(return, "needs pciehp: boot with HOTPLUG=native");
+	if (access(PRT_DEBUGFS_DIR "/" PRT_DRV_VF, F_OK))
+		SKIP(return, "helper drivers not loaded");
+	ret = prt_host_open(&self->host);
+	if (ret)
+		SKIP(return, "no host channel on %s: %s", PRT_HOST_TTY, strerror(-ret));
+	ASSERT_EQ(0, prt_find_dev(PRT_ATS_VENDOR, PRT_ATS_DEVICE, self->ats, sizeof(self->ats)));
+	ASSERT_EQ(0, prt_parent(self->ats, self->port, sizeof(self->port)));
+	ASSERT_STREQ("pciehp", prt_slot_driver(self->ats));
+	ASSERT_EQ(0, prt_slot_name(self->ats, slot, sizeof(slot)));
+	snprintf(self->power, sizeof(self->power), "/sys/bus/pci/slots/%s/power", slot);
+	ASSERT_EQ(0, prt_rebind(self->ats, PRT_DRV_VF));
+}
+
+FIXTURE_TEARDOWN(port_unplug)
+{
+	bool stuck = false;
+	char why[512];
+	int status;
+
+	prt_park_ctl(PRT_DRV_VF, "release", "1");
+	if (self->remover > 0)
+		stuck |= !prt_exited_within(self->remover, 1, &status);
+	if (self->emptier > 0)
+		stuck |= !prt_exited_within(self->emptier, PRT_HOST_DEL_SECS, &status);
+	/* A stuck removal holds the rescan/remove lock: a rescan would hang. */
+	if (!stuck) {
+		prt_write("/sys/bus/pci/rescan", "1");
+		/*
+		 * QEMU deletes a device whose slot the guest powers off, too.
+		 * pciehp adds it back on its own time: wait for it.
+		 */
+		if (!prt_exists(self->ats) &&
+		    !prt_host_cmd(&self->host, why, sizeof(why), PRT_HOST_ADD_SECS,
+				  "device_add %s", PRT_HOST_ATS_ID))
+			prt_back(self->ats, "virtio-pci");
+		prt_rebind(self->ats, "");
+	}
+	prt_host_close(&self->host);
+}
+
+TEST_F_TIMEOUT(port_unplug, removal_ends, PRT_HOST_DEL_SECS + PRT_HOST_ADD_SECS +
+	       4 * PRT_LOCK_WAIT_SECS)
+{
+	int status;
+
+	/* 1. The port's removal holds the rescan/remove lock, parked in prt_vf. */
+	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_VF, "stall", PRT_CB_REMOVE));
+	self->remover = prt_write_async(self->port, "remove", "1");
+	ASSERT_LT(0, self->remover);
+	ASSERT_TRUE(prt_wait_parked(PRT_DRV_VF, PRT_CB_REMOVE, 1));
+
+	/* 2. The slot is to be emptied; pciehp's IRQ thread waits for the lock. */
+	if (variant->power) {
+		self->emptier = fork();
+		if (!self->emptier)
+			_exit(-prt_write(self->power, "0") & 0xff);
+	} else {
+		self->emptier = prt_unplug_async(&self->host, PRT_HOST_ATS_ID);
+	}
+	ASSERT_LT(0, self->emptier);
+	ASSERT_TRUE(prt_wait_pciehp_blocked(PRT_HOST_DEL_SECS))
+		TH_LOG("pciehp never waited for the rescan lock");
+
+	/* 3. The removal goes on to the port, and both end. */
+	ASSERT_EQ(0, prt_park_ctl(PRT_DRV_VF, "release", "1"));
+	ASSERT_TRUE(prt_exited_within(self->remover, PRT_LOCK_WAIT_SECS, &status))
+		TH_LOG("the port's removal waits for pciehp's IRQ thread, which waits for its lock");
+	self->remover = 0;
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_TRUE(prt_exited_within(self->emptier, PRT_HOST_DEL_SECS, &status));
+	self->emptier = 0;
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("emptying the slot ended with %s", strerror(WEXITSTATUS(status)));
+	EXPECT_FALSE(prt_exists(self->port));
 }
 
 TEST_HARNESS_MAIN

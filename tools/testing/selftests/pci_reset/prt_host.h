@@ -219,6 +219,30 @@ static inline bool prt_removed(const char *bdf)
 	return !prt_exists(bdf) || !strcmp(prt_boot_hotplug(), "acpi");
 }
 
+/* The name in /sys/bus/pci/slots of the slot that holds @bdf: 0 or -ENOENT. */
+static inline int prt_slot_name(const char *bdf, char *name, size_t size)
+{
+	char path[PATH_MAX], addr[32], want[32];
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	/* "DDDD:BB:DD.F" is in the slot whose address is "DDDD:BB:DD". */
+	snprintf(want, sizeof(want), "%.*s\n", (int)strcspn(bdf, "."), bdf);
+	d = opendir("/sys/bus/pci/slots");
+	if (!d)
+		return -ENOENT;
+	while (!found && (de = readdir(d))) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/slots/%s/address", de->d_name);
+		found = de->d_name[0] != '.' && !prt_read(path, addr, sizeof(addr)) &&
+			!strcmp(addr, want);
+		if (found)
+			snprintf(name, size, "%s", de->d_name);
+	}
+	closedir(d);
+	return found ? 0 : -ENOENT;
+}
+
 /*
  * The hot-plug driver of the slot that holds PCI device @bdf: "pciehp",
  * "acpiphp", or NULL when the device is in no hot-plug slot.
@@ -232,28 +256,13 @@ static inline bool prt_removed(const char *bdf)
  */
 static inline const char *prt_slot_driver(const char *bdf)
 {
-	char path[PATH_MAX], real[PATH_MAX], port[32], addr[32], want[32];
-	struct dirent *de;
-	int found = 0;
-	DIR *d;
+	char path[PATH_MAX], real[PATH_MAX], port[32], slot[NAME_MAX + 1];
 
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/..", bdf);
 	if (!realpath(path, real) ||
 	    snprintf(port, sizeof(port), "%s", strrchr(real, '/') + 1) >= (int)sizeof(port))
 		return NULL;
-
-	/* "DDDD:BB:DD.F" is in the slot whose address is "DDDD:BB:DD". */
-	snprintf(want, sizeof(want), "%.*s\n", (int)strcspn(bdf, "."), bdf);
-	d = opendir("/sys/bus/pci/slots");
-	if (!d)
-		return NULL;
-	while (!found && (de = readdir(d))) {
-		snprintf(path, sizeof(path), "/sys/bus/pci/slots/%s/address", de->d_name);
-		found = de->d_name[0] != '.' && !prt_read(path, addr, sizeof(addr)) &&
-			!strcmp(addr, want);
-	}
-	closedir(d);
-	if (!found)
+	if (prt_slot_name(bdf, slot, sizeof(slot)))
 		return NULL;
 
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s:pcie004/driver", port, port);
