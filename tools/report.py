@@ -58,8 +58,9 @@ SUBTEST = re.compile(r'# Subtest: (\S+)')
 RUN = re.compile(r'#\s+RUN\s+(\S+) \.\.\.')
 # The kselftest harness's first word on a failed expectation.
 ASSERTION = re.compile(r'#\s+(\S+\.c:\d+:.*)')
-# tools/vm/run.sh ends a boot once the guest reports a hung task.
-HUNG_END = re.compile(r'killed: hung task (\S+)')
+# tools/vm/run.sh ends a boot at the report it was for: a hung task, or a
+# whole lockdep report, warning or oops.
+EVIDENCE_END = re.compile(r'killed: (?:hung task (\S+)|lockdep report|warning|oops)$')
 EXCERPT = 20
 # A test planned in several boots takes the worst of its results. "not
 # run": its boot never started, so even on base it is no failure.
@@ -172,17 +173,19 @@ def load_boot(rundir, name, hotplug, glob):
         why.update(w)
     vm = (read(os.path.join(path, 'vm-status')) or ['no vm-status'])[0]
     splats = scan_console(read(os.path.join(path, 'console.log')))
-    if (hung := HUNG_END.match(vm)) and (test := running_test(log)):
-        # Ended on the evidence: the test that was running hung.
-        results.setdefault(test, 'fail')
-        timeouts.discard(test)
+    if EVIDENCE_END.match(vm):
+        # Ended on the evidence, which the console holds: the test that
+        # was running, if any, met it.
+        if test := running_test(log):
+            results.setdefault(test, 'fail')
+            timeouts.discard(test)
     elif vm.startswith('killed'):
         # A guest that had to be killed hung: a splat of the whole boot.
         splats.append({'during': 'vm', 'kinds': ['timeout'], 'line': f'guest {vm}',
                        'at': None, 'excerpt': f'guest {vm}'})
     return {'name': name, 'hotplug': hotplug, 'glob': glob,
             'present': os.path.isdir(path), 'vm': vm, 'results': results,
-            'timeouts': sorted(timeouts), 'why': why, 'splats': splats, 'hung': hung and hung[1],
+            'timeouts': sorted(timeouts), 'why': why, 'splats': splats,
             'insmod_failed': [line.split()[1] for line in log
                               if line.startswith('PRT-INSMOD-FAILED ')],
             'done': any(line.strip() == 'PRT-DONE' for line in log)}

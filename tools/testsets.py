@@ -25,7 +25,9 @@ does not hold up the others: another guest runs them meanwhile.
                    [--judged]
         one line per boot: "<boot> <hotplug> <glob> <hang> <topology>";
         <hang> is "proof" where every test of the boot is declared to hang
-        the base kernel, so that a hang ends the boot, and "watch"
+        the base kernel, so that a hang ends the boot, "end:<kinds>" for
+        a boot of one test declared to fail with only such kinds, which
+        ends at the first whole report of one of them, and "watch"
         elsewhere (tools/run-suite.sh); with --tests, only
         the boots that run a test one of those globs matches, each with
         only those tests. The boots follow each set's boot mode, or with
@@ -53,6 +55,8 @@ KINDS = ('lockdep', 'hung_task', 'warn', 'bug', 'timeout')
 BOOT_MODES = ('per-set', 'per-test')
 HOTPLUG_MODES = ('acpi', 'native')
 DEFAULT_TOPOLOGY = 'default'
+# The kinds whose whole report tools/vm/run.sh can end a boot on.
+END_KINDS = {'hung_task', 'lockdep', 'warn', 'bug'}
 VM_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'vm')
 SEARCHED = ('drivers', 'tools/testing')
 
@@ -98,7 +102,12 @@ class Boot:
     topology: str = DEFAULT_TOPOLOGY
 
     def hang(self):
-        return 'proof' if all(t.kind == 'hung_task' for t in self.tests) else 'watch'
+        if all(t.kind == 'hung_task' for t in self.tests):
+            return 'proof'
+        kinds = (self.tests[0].kind or '').split('|')
+        if len(self.tests) == 1 and set(kinds) <= END_KINDS:
+            return 'end:' + ','.join(kinds)
+        return 'watch'
 
 
 def default_root():

@@ -2,11 +2,14 @@
 # Boot a kernel in the test VM under TCG and wait for it to power off.
 # The console goes to <dir>/console.log, test results to <dir>/results.log.
 # A guest still running after VM_TIMEOUT seconds, or VM_GRACE seconds after
-# it reported its tests done, is killed; <dir>/vm-status says which. With
-# VM_END_ON_HANG=1, so is a guest that reported a hung task, VM_HUNG_GRACE
-# seconds after the report began: the hang is the proof the boot was for,
-# and the tasks it left would only wait out the timeouts (vm-status
-# "killed: hung task <comm>:<pid>").
+# it reported its tests done, is killed; <dir>/vm-status says which.
+# VM_END_ON names the kernel reports that end a boot before its tests do,
+# VM_HUNG_GRACE seconds after the report began: the report is the proof
+# the boot was for, and what it left behind would only wait out the
+# timeouts. Its words are report.py's kinds: hung_task (vm-status
+# "killed: hung task <comm>:<pid>"), lockdep ("killed: lockdep report",
+# once the report's stack is whole), warn ("killed: warning") and bug
+# ("killed: oops"), each once its trace has ended.
 #
 # The devices are those of tools/vm/topology.args, or with TOPOLOGY=<name>
 # of tools/vm/topology-<name>.args, whose "kernel <param>" lines go on the
@@ -34,6 +37,7 @@ dir=$3
 timeout=${VM_TIMEOUT:-600}
 grace=${VM_GRACE:-5}
 hung_grace=${VM_HUNG_GRACE:-2}
+ends=${VM_END_ON:-}
 hotplug=${HOTPLUG:-acpi}
 case ${TOPOLOGY:-default} in
 default) topology=$here/topology.args ;;
@@ -121,22 +125,52 @@ wait_gone() {
 	done
 }
 
+# The first whole report of a VM_END_ON kind on the console: a lockdep
+# report ends with the stack of its "stack backtrace:", a warning or an oops
+# with its trace's end. The patterns are tools/report.py's.
+splat_end() {
+	awk -v want=",$ends," '
+	function seen(k) { if (!kind && index(want, "," k ",")) kind = k }
+	/WARNING: (possible circular locking|possible recursive locking|inconsistent lock state|possible irq lock inversion|[^ ]+-safe -> [^ ]+-unsafe lock order|Nested lock was not taken|bad unlock balance|held lock freed|[^ ]+ still has locks held|lock held when returning|suspicious RCU usage)|INFO: (possible|inconsistent) .*lock/ {
+		seen("lockdep"); next
+	}
+	/BUG: |kernel BUG at|Oops: |general protection fault/ { seen("bug"); next }
+	/WARNING: / { seen("warn"); next }
+	kind == "lockdep" && /stack backtrace:/ { stack = 1; next }
+	kind == "lockdep" && stack && /<\/TASK>/ { print "lockdep report"; exit }
+	kind == "warn" && /---\[ end trace/ { print "warning"; exit }
+	kind == "bug" && /---\[ end trace/ { print "oops"; exit }
+	' console.log 2>/dev/null || true
+}
+
 start=$(date +%s)
 done_at=
 hung_at=
+splat=
+splat_at=
 status=
 while kill -0 "$qemu" 2>/dev/null; do
 	now=$(date +%s)
 	if [ -z "$done_at" ] && grep -q '^PRT-DONE' results.log 2>/dev/null; then
 		done_at=$now
 	fi
-	if [ "${VM_END_ON_HANG:-0}" = 1 ] && [ -z "$hung_at" ]; then
-		hung=$(sed -n 's/.*INFO: task \([^ ]*\) blocked.* for more than.*/\1/p' \
-			console.log 2>/dev/null | head -n 1)
-		[ -z "$hung" ] || hung_at=$now
+	case ",$ends," in
+	*,hung_task,*)
+		if [ -z "$hung_at" ]; then
+			hung=$(sed -n 's/.*INFO: task \([^ ]*\) blocked.* for more than.*/\1/p' \
+				console.log 2>/dev/null | head -n 1)
+			[ -z "$hung" ] || hung_at=$now
+		fi
+		;;
+	esac
+	if [ -n "$ends" ] && [ -z "$splat_at" ]; then
+		splat=$(splat_end)
+		[ -z "$splat" ] || splat_at=$now
 	fi
 	if [ -n "$hung_at" ] && [ $((now - hung_at)) -ge "$hung_grace" ]; then
 		status="killed: hung task $hung"
+	elif [ -n "$splat_at" ] && [ $((now - splat_at)) -ge "$hung_grace" ]; then
+		status="killed: $splat"
 	elif [ -n "$done_at" ] && [ $((now - done_at)) -ge "$grace" ]; then
 		status="killed: no power off ${grace}s after the tests"
 	elif [ $((now - start)) -ge "$timeout" ]; then
