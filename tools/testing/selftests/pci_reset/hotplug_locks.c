@@ -301,14 +301,11 @@ FIXTURE_SETUP(rescan_attr)
 
 FIXTURE_TEARDOWN(rescan_attr)
 {
-	bool stuck = false;
-	int status;
+	bool stuck;
 
 	prt_park_ctl(PRT_DRV_VF, "release", "1");
-	if (self->parker > 0)
-		stuck |= !prt_exited_within(self->parker, 1, &status);
-	if (self->writer > 0)
-		stuck |= !prt_exited_within(self->writer, 1, &status);
+	stuck = prt_stuck(self->parker, 1);
+	stuck |= prt_stuck(self->writer, 1);
 	/* A stuck removal holds the rescan/remove lock: a rescan would hang. */
 	if (stuck)
 		return;
@@ -406,15 +403,12 @@ FIXTURE_SETUP(remove_attr)
 
 FIXTURE_TEARDOWN(remove_attr)
 {
-	bool stuck = false;
 	char why[512];
-	int status;
+	bool stuck;
 
 	prt_park_ctl(PRT_DRV_VF, "release", "1");
-	if (self->remover > 0)
-		stuck |= !prt_exited_within(self->remover, PRT_HOST_DEL_SECS, &status);
-	if (self->writer > 0)
-		stuck |= !prt_exited_within(self->writer, 1, &status);
+	stuck = prt_stuck(self->remover, PRT_HOST_DEL_SECS);
+	stuck |= prt_stuck(self->writer, 1);
 	/* A stuck removal holds the rescan/remove lock: a rescan would hang. */
 	if (!stuck && !self->oopsed) {
 		if (variant->slot_driver && !prt_exists(self->ats))
@@ -512,15 +506,12 @@ FIXTURE_SETUP(port_unplug)
 
 FIXTURE_TEARDOWN(port_unplug)
 {
-	bool stuck = false;
 	char why[512];
-	int status;
+	bool stuck;
 
 	prt_park_ctl(PRT_DRV_VF, "release", "1");
-	if (self->remover > 0)
-		stuck |= !prt_exited_within(self->remover, 1, &status);
-	if (self->emptier > 0)
-		stuck |= !prt_exited_within(self->emptier, PRT_HOST_DEL_SECS, &status);
+	stuck = prt_stuck(self->remover, 1);
+	stuck |= prt_stuck(self->emptier, PRT_HOST_DEL_SECS);
 	/* A stuck removal holds the rescan/remove lock: a rescan would hang. */
 	if (!stuck) {
 		prt_write("/sys/bus/pci/rescan", "1");
@@ -550,9 +541,7 @@ TEST_F_TIMEOUT(port_unplug, removal_ends, PRT_HOST_DEL_SECS + PRT_HOST_ADD_SECS 
 
 	/* 2. The slot is to be emptied; pciehp's IRQ thread waits for the lock. */
 	if (variant->power) {
-		self->emptier = fork();
-		if (!self->emptier)
-			_exit(-prt_write(self->power, "0") & 0xff);
+		self->emptier = prt_path_write_async(self->power, "0");
 	} else {
 		self->emptier = prt_unplug_async(&self->host, PRT_HOST_ATS_ID);
 	}

@@ -198,9 +198,31 @@ static inline bool prt_exited_within(pid_t pid, int secs, int *status)
 }
 
 /*
- * Write @val to @attr of @bdf in a child, which may park: its exit status
+ * In a teardown: is the child @pid, if there is one, still running after
+ * @secs? A stuck task may hold the rescan/remove lock or a device lock,
+ * which a rescan or a rebind would then wait for.
+ */
+static inline bool prt_stuck(pid_t pid, int secs)
+{
+	int status;
+
+	return pid > 0 && !prt_exited_within(pid, secs, &status);
+}
+
+/*
+ * Write @val to the file @path in a child, which may park: its exit status
  * is 0 or the errno of the write.
  */
+static inline pid_t prt_path_write_async(const char *path, const char *val)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(-prt_write(path, val) & 0xff);
+	return pid;
+}
+
+/* The same for @attr of @bdf. */
 static inline pid_t prt_write_async(const char *bdf, const char *attr, const char *val)
 {
 	pid_t pid = fork();

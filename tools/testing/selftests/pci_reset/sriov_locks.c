@@ -419,15 +419,12 @@ FIXTURE_SETUP(pf_pair)
 
 FIXTURE_TEARDOWN(pf_pair)
 {
-	bool stuck = false;
 	char why[512];
-	int status;
+	bool stuck;
 
 	prt_park_ctl(PRT_DRV_SRIOV_PF, "release", "1");
-	if (self->held > 0)
-		stuck |= !prt_exited_within(self->held, 1, &status);
-	if (self->other > 0)
-		stuck |= !prt_exited_within(self->other, 1, &status);
+	stuck = prt_stuck(self->held, 1);
+	stuck |= prt_stuck(self->other, 1);
 	/*
 	 * The PF as the tests after this one expect it: no VFs, its own
 	 * driver, prt_sriov_pf loaded. Not if a task is stuck: it may hold
