@@ -254,6 +254,8 @@ TEST_F(pf_driver, rmmod_removes_vfs)
  * bind or rmmod waits for that probe too. A rescan while the PF driver is
  * held finds the PF added and ends: it must not wait for the driver.
  * No modprobe waits for the held rescan: the module is the one probing.
+ * A rescan behind a held rescan or hot-add waits for the rescan/remove
+ * lock, and must end once they do.
  * The host's hot-add of the PF is held the same way, in pciehp's IRQ
  * thread, on the numa topology, and in acpiphp's notify work, which also
  * holds acpi_scan_lock, on topology=nvme-unbound: QEMU gives the numa
@@ -335,18 +337,22 @@ PRT_PF_PAIR_NUMA(rescan_vs_pciehp_unplug, PRT_RESCAN, PRT_OTHER_PCIEHP_UNPLUG);
 PRT_PF_PAIR_NUMA(rescan_vs_unbind, PRT_RESCAN, PRT_OTHER_UNBIND);
 PRT_PF_PAIR_NUMA(rescan_vs_bind, PRT_RESCAN, PRT_OTHER_BIND);
 PRT_PF_PAIR_NUMA(rescan_vs_rmmod, PRT_RESCAN, PRT_OTHER_RMMOD);
+PRT_PF_PAIR_NUMA(rescan_vs_rescan, PRT_RESCAN, PRT_OTHER_RESCAN);
 PRT_PF_PAIR_NUMA(hotadd_vs_port_remove, PRT_HOTADD, PRT_OTHER_PORT_REMOVE);
 PRT_PF_PAIR_NUMA(hotadd_vs_pf_remove, PRT_HOTADD, PRT_OTHER_PF_REMOVE);
 PRT_PF_PAIR_NUMA(hotadd_vs_numvfs, PRT_HOTADD, PRT_OTHER_NUMVFS);
 PRT_PF_PAIR_NUMA(hotadd_vs_unbind, PRT_HOTADD, PRT_OTHER_UNBIND);
 PRT_PF_PAIR_NUMA(hotadd_vs_bind, PRT_HOTADD, PRT_OTHER_BIND);
 PRT_PF_PAIR_NUMA(hotadd_vs_rmmod, PRT_HOTADD, PRT_OTHER_RMMOD);
+PRT_PF_PAIR_NUMA(hotadd_vs_rescan, PRT_HOTADD, PRT_OTHER_RESCAN);
 PRT_PF_PAIR_ACPI(hotadd_vs_port_remove, PRT_HOTADD, PRT_OTHER_PORT_REMOVE);
 PRT_PF_PAIR_ACPI(hotadd_vs_pf_remove, PRT_HOTADD, PRT_OTHER_PF_REMOVE);
 PRT_PF_PAIR_ACPI(hotadd_vs_numvfs, PRT_HOTADD, PRT_OTHER_NUMVFS);
 PRT_PF_PAIR_ACPI(hotadd_vs_unbind, PRT_HOTADD, PRT_OTHER_UNBIND);
 PRT_PF_PAIR_ACPI(hotadd_vs_bind, PRT_HOTADD, PRT_OTHER_BIND);
 PRT_PF_PAIR_ACPI(hotadd_vs_rmmod, PRT_HOTADD, PRT_OTHER_RMMOD);
+PRT_PF_PAIR_ACPI(hotadd_vs_rescan, PRT_HOTADD, PRT_OTHER_RESCAN);
+PRT_PF_PAIR_ACPI(rescan_vs_acpiphp_unplug, PRT_RESCAN, PRT_OTHER_ACPIPHP_UNPLUG);
 
 static bool prt_pf_op_binds(enum prt_pf_op op)
 {
@@ -593,6 +599,11 @@ TEST_F(pf_pair, both_end)
 		waiter = prt_wait_acpiphp_blocked(PRT_HOST_DEL_SECS);
 		break;
 	case PRT_OTHER_RESCAN:
+		/* Behind a held scan it waits for the rescan/remove lock. */
+		if (prt_pf_op_scans(variant->held)) {
+			waiter = prt_wait_blocked(self->other, PRT_STUCK_SECS);
+			break;
+		}
 		ASSERT_TRUE(prt_exited_within(self->other, PRT_STUCK_SECS, &other))
 			TH_LOG("a rescan waited for the held PF driver");
 		self->other = 0;
