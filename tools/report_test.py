@@ -79,6 +79,43 @@ class Golden(unittest.TestCase):
                          [sum(i['ok'] for i in items), sum(not i['ok'] for i in items)])
 
 
+class SplatEnd(unittest.TestCase):
+    """tools/vm/run.sh's splat_end() on consoles of base boots, in
+    tools/testdata/run-vm: it names the first whole report of a kind it
+    is asked for, and nothing for a report that is not whole yet."""
+
+    def splat_end(self, console, ends, lines=None):
+        with open(os.path.join(TOOLS, 'vm', 'run.sh')) as f:
+            func = re.search(r'^splat_end\(\) \{\n.*?^\}\n', f.read(), re.M | re.S)[0]
+        with open(os.path.join(TOOLS, 'testdata', 'run-vm', console)) as f:
+            text = f.readlines()[:lines]
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, 'console.log'), 'w') as f:
+                f.writelines(text)
+            p = subprocess.run(['sh', '-c', f'{func}splat_end'], cwd=tmp, capture_output=True,
+                               text=True, env={'PATH': os.environ['PATH'], 'ends': ends})
+        return p.stdout.strip()
+
+    def test_lockdep(self):
+        self.assertEqual('lockdep report', self.splat_end('lockdep.console', 'lockdep'))
+        self.assertEqual('lockdep report', self.splat_end('lockdep.console', 'warn,lockdep'))
+
+    def test_lockdep_not_whole(self):
+        # Cut before the </TASK> of its backtrace.
+        self.assertEqual('', self.splat_end('lockdep.console', 'lockdep', lines=140))
+
+    def test_lockdep_is_no_warning(self):
+        self.assertEqual('', self.splat_end('lockdep.console', 'warn,bug'))
+
+    def test_declared_kind_only(self):
+        self.assertEqual('oops', self.splat_end('warn-then-oops.console', 'bug'))
+        self.assertEqual('warning', self.splat_end('warn-then-oops.console', 'warn,bug'))
+        self.assertEqual('', self.splat_end('warn-then-oops.console', 'lockdep'))
+
+    def test_oops_not_whole(self):
+        self.assertEqual('', self.splat_end('warn-then-oops.console', 'bug', lines=80))
+
+
 def add_tests():
     for name in cases():
         method = f'test_{name.replace("-", "_")}'

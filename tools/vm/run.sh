@@ -3,13 +3,14 @@
 # The console goes to <dir>/console.log, test results to <dir>/results.log.
 # A guest still running after VM_TIMEOUT seconds, or VM_GRACE seconds after
 # it reported its tests done, is killed; <dir>/vm-status says which.
-# VM_END_ON names the kernel reports that end a boot before its tests do,
-# VM_HUNG_GRACE seconds after the report began: the report is the proof
-# the boot was for, and what it left behind would only wait out the
-# timeouts. Its words are report.py's kinds: hung_task (vm-status
-# "killed: hung task <comm>:<pid>"), lockdep ("killed: lockdep report",
-# once the report's stack is whole), warn ("killed: warning") and bug
-# ("killed: oops"), each once its trace has ended.
+# VM_END_ON names the kernel reports that end a boot before its tests do:
+# the report is the proof the boot was for, and what it left behind would
+# only wait out the timeouts. Its words are report.py's kinds: hung_task
+# (vm-status "killed: hung task <comm>:<pid>"), from the report's first
+# line; lockdep ("killed: lockdep report"), warn ("killed: warning") and
+# bug ("killed: oops"), once the report is whole. The guest is killed
+# VM_HUNG_GRACE seconds later, which leaves the rest time to reach the
+# console.
 #
 # The devices are those of tools/vm/topology.args, or with TOPOLOGY=<name>
 # of tools/vm/topology-<name>.args, whose "kernel <param>" lines go on the
