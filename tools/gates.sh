@@ -45,21 +45,79 @@ for p in $patches; do
 	fi
 done
 
+# Files the x86 kernel does not build are left to the powerpc gate, but
+# for the vfio-pci migration drivers: gate 7 builds them on x86.
+vfio_drivers="mlx5 virtio xe hisilicon pds qat"
+vfio_driver() {
+	for d in $vfio_drivers; do
+		case $1 in drivers/vfio/pci/$d/*) return 0 ;; esac
+	done
+	return 1
+}
+files= cross=
+for f in $(git -C "$SRC" diff --name-only "$BASE..$BRANCH" -- '*.c'); do
+	if [ -f "$O_BASE/${f%.c}.o" ]; then
+		files="$files $f"
+	elif ! vfio_driver "$f"; then
+		cross="$cross ${f%.c}.o"
+	fi
+done
+
 # 3. Every patch builds on top of the previous ones (bisectability). A
 # first run starts from a copy of the base kernel's build: same config,
 # same sources but the first patch's, so that its build compiles those
-# files and does not fetch every other object from ccache again.
+# files and does not fetch every other object from ccache again. The test
+# kernel builds neither the vfio-pci migration drivers nor the powerpc
+# objects: a patch that touches them, or what they build on, also builds
+# them as gates 6 and 7 do, so that no patch is said to build what no
+# compiler saw.
 [ -d "$scratch" ] || cp -a "$O_BASE" "$scratch"
+# Does commit $1 touch a path that one of the globs after it matches?
+touches() {
+	t_commit=$1
+	shift
+	for path in $(git -C "$SRC" diff --name-only "$t_commit~" "$t_commit"); do
+		for glob; do
+			# shellcheck disable=SC2254
+			case $path in $glob) return 0 ;; esac
+		done
+	done
+	return 1
+}
 n=0
 for c in $commits; do
 	n=$((n + 1))
 	git -C "$SRC" checkout -q --detach "$c"
 	subj=$(git -C "$SRC" log -1 --format=%s)
-	if "$top/tools/build-kernel.sh" "$SRC" "$scratch" >"$OUT/bisect-$n.log" 2>&1; then
-		say ok "bisect: patch $n builds: $subj"
+	log=$OUT/bisect-$n.log
+	also='' failed=''
+	"$top/tools/build-kernel.sh" "$SRC" "$scratch" >"$log" 2>&1 || failed=x86
+	# All the drivers after a change of the headers they share.
+	if touches "$c" 'include/linux/vfio*' 'include/uapi/linux/vfio.h'; then
+		drivers=$vfio_drivers
 	else
-		tail -n 20 "$OUT/bisect-$n.log"
-		say FAIL "bisect: patch $n does not build: $subj (see $OUT/bisect-$n.log)"
+		drivers=$(for d in $vfio_drivers; do
+			! touches "$c" "drivers/vfio/pci/$d/*" || printf '%s ' "$d"
+		done)
+	fi
+	# shellcheck disable=SC2086
+	if [ -z "$failed" ] && [ -n "$drivers" ]; then
+		also="$also, vfio-pci's ${drivers% }"
+		"$top/tools/build-vfio-drivers.sh" "$SRC" "$OUT/build/vfio-drivers" \
+			$drivers >/dev/null 2>>"$log" || failed="vfio-pci drivers"
+	fi
+	# shellcheck disable=SC2046,SC2086
+	if [ -z "$failed" ] && [ -n "$cross" ] && touches "$c" 'arch/powerpc/*' \
+		'include/linux/pci.h' $(for o in $cross; do echo "${o%.o}.c"; done); then
+		also="$also, powerpc's$cross"
+		"$top/tools/build-powerpc.sh" "$SRC" "$OUT/build/powerpc" $cross \
+			>>"$log" 2>&1 || failed=powerpc
+	fi
+	if [ -z "$failed" ]; then
+		say ok "bisect: patch $n builds$also: $subj"
+	else
+		tail -n 20 "$log"
+		say FAIL "bisect: patch $n does not build ($failed): $subj (see $log)"
 	fi
 done
 
@@ -85,23 +143,6 @@ checker_ok() {
 		return 1
 	fi
 }
-# Files the x86 kernel does not build are left to the powerpc gate, but
-# for the vfio-pci migration drivers: gate 7 builds them on x86.
-vfio_drivers="mlx5 virtio xe hisilicon pds qat"
-vfio_driver() {
-	for d in $vfio_drivers; do
-		case $1 in drivers/vfio/pci/$d/*) return 0 ;; esac
-	done
-	return 1
-}
-files= cross=
-for f in $(git -C "$SRC" diff --name-only "$BASE..$BRANCH" -- '*.c'); do
-	if [ -f "$O_BASE/${f%.c}.o" ]; then
-		files="$files $f"
-	elif ! vfio_driver "$f"; then
-		cross="$cross ${f%.c}.o"
-	fi
-done
 objs=$(for f in $files; do echo "${f%.c}.o"; done)
 git -C "$SRC" checkout -q --detach "$BASE"
 # shellcheck disable=SC2086
