@@ -73,7 +73,7 @@ static void prt_unplug_replug(struct __test_metadata *_metadata, const char *mod
 	do {
 		back = prt_now();
 		if (prt_exists(bdf) && prt_bound_to(bdf, "nvme") &&
-		    !prt_find_disk(bdf, disk, sizeof(disk)))
+		    !prt_find_disk(bdf, disk, sizeof(disk)) && prt_disk_opens(disk))
 			break;
 		usleep(100000);
 	} while (back < added + PRT_REPLUG_SECS);
@@ -85,6 +85,8 @@ static void prt_unplug_replug(struct __test_metadata *_metadata, const char *mod
 		TH_LOG("%s is back but not bound to nvme after %d s", bdf, PRT_REPLUG_SECS);
 	ASSERT_EQ(0, prt_find_disk(bdf, disk, sizeof(disk)))
 		TH_LOG("%s is bound but has no namespace after %d s", bdf, PRT_REPLUG_SECS);
+	ASSERT_TRUE(prt_disk_opens(disk))
+		TH_LOG("/dev/%s does not open %d s after device_add", disk, PRT_REPLUG_SECS);
 	/* The new device does DMA through the IOMMU. */
 	EXPECT_EQ(0, prt_disk_io(disk));
 	ksft_print_msg("%s: %s: device_del %.1f s, device_add %.1f s, bound with %s %.1f s later\n",

@@ -223,6 +223,25 @@ static inline int prt_find_disk(const char *bdf, char *disk, size_t size)
 	return ret;
 }
 
+/*
+ * Does @disk open? /sys/block shows a disk as soon as add_disk() has added
+ * its device, and the block device fails to open (-ENXIO) until add_disk()
+ * has registered it too: an NVMe namespace comes from a scan that runs
+ * after the driver's probe() has returned.
+ */
+static inline int prt_disk_opens(const char *disk)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", disk);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 /* Read the first blocks of @disk past the page cache: the device must DMA. */
 static inline int prt_disk_io(const char *disk)
 {
