@@ -67,7 +67,10 @@ prepare() {
 }
 
 step=${SUITE_STEP:-all}
-[ "$step" = boot ] || prepare "$@"
+# Not "|| prepare": set -e would not stop a failed build inside it.
+if [ "$step" != boot ]; then
+	prepare "$@"
+fi
 [ "$step" != prepare ] || exit 0
 key=$(cat "$run/key")
 [ "$(cat "$run/complete" 2>/dev/null)" != "$key" ] || exit 0
