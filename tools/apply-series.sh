@@ -32,15 +32,16 @@ fi
 
 git am --abort 2>/dev/null || true
 git checkout -q -B "$branch" "$base"
-n=0
-for p in $patches; do
-	if ! git am -q "$pdir/$p"; then
-		git am --abort
-		echo "apply: $(basename "$pdir")/$p does not apply to $base; stopped there" >&2
-		exit 1
-	fi
-	n=$((n + 1))
-done
+# One git am: each one refreshes the index of the whole tree first.
+# shellcheck disable=SC2046
+if ! git am -q $(for p in $patches; do echo "$pdir/$p"; done); then
+	n=$(git rev-list --count "$base..HEAD")
+	git am --abort
+	p=$(echo "$patches" | sed -n "$((n + 1))p")
+	echo "apply: $(basename "$pdir")/$p does not apply to $base; stopped there" >&2
+	exit 1
+fi
+n=$(git rev-list --count "$base..HEAD")
 
 cover="$pdir/0000-cover-letter.patch"
 if [ -f "$cover" ]; then

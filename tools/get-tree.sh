@@ -53,7 +53,8 @@ rm -rf "$tree" "$cache/unpack"
 mkdir -p "$cache/unpack"
 dpkg-deb --fsys-tarfile "$deb" |
 	tar -x -C "$cache/unpack" --wildcards '*/linux-source-*.tar.xz' '*/changelog.Debian.gz'
-tar -xJf "$cache"/unpack/usr/src/linux-source-*.tar.xz -C "$cache/unpack"
+# The archive is in blocks that xz unpacks on every core at once.
+xz -T0 -dc "$cache"/unpack/usr/src/linux-source-*.tar.xz | tar -x -C "$cache/unpack"
 mv "$cache"/unpack/linux-source-*/ "$tree"
 # The package's date, from its changelog entry: with it the base commit
 # has the same id on every machine, which the cover letter's base-commit:
