@@ -101,9 +101,14 @@ sysctl.kernel.hung_task_check_interval_secs=1" \
 }
 
 # QEMU itself dying of a signal (exit > 128: a guest that panics powers
-# off, exit 0) before any test began leaves no result to lose: boot once
-# more, and keep the first console.
-qemu_crashed() {
+# off, exit 0) before any test began, or a guest whose kernel never
+# started /init, leaves no result to lose: boot once more, and keep the
+# first console. A v7.3.4 guest once stopped printing at its HPET's
+# late init and waited out VM_TIMEOUT, with no test run.
+boot_lost() {
+	case $(cat "$run/$boot/vm-status") in
+	'killed: no /init'*) return 0 ;;
+	esac
 	rc=$(sed -n 's/^exit //p' "$run/$boot/vm-status")
 	[ "${rc:-0}" -gt 128 ] && ! grep -q '^PRT-BEGIN' "$run/$boot/results.log"
 }
@@ -130,9 +135,9 @@ run_lane() {
 		mkdir "$2/$i" 2>/dev/null || continue
 		start=$(date +%s)
 		boot_vm
-		if qemu_crashed; then
-			echo "run-suite: $boot: QEMU died ($(cat "$run/$boot/vm-status")) before any test; again"
-			mv "$run/$boot/console.log" "$run/$boot/console.qemu-crash.log"
+		if boot_lost; then
+			echo "run-suite: $boot: $(cat "$run/$boot/vm-status") before any test; again"
+			mv "$run/$boot/console.log" "$run/$boot/console.lost.log"
 			boot_vm
 		fi
 		echo "$boot $hotplug $globs $hang $topology $(($(date +%s) - start))" >>"$run/boots"

@@ -2,7 +2,8 @@
 # Boot a kernel in the test VM under TCG and wait for it to power off.
 # The console goes to <dir>/console.log, test results to <dir>/results.log.
 # A guest still running after VM_TIMEOUT seconds, or VM_GRACE seconds after
-# it reported its tests done, is killed; <dir>/vm-status says which.
+# it reported its tests done, is killed; <dir>/vm-status says which. So is
+# one whose /init has not begun after VM_BOOT_TIMEOUT seconds: no test ran.
 # VM_END_ON names the kernel reports that end a boot before its tests do:
 # the report is the proof the boot was for, and what it left behind would
 # only wait out the timeouts. Its words are report.py's kinds: hung_task
@@ -36,6 +37,7 @@ kernel=$(realpath "$1")
 initrd=$(realpath "$2")
 dir=$3
 timeout=${VM_TIMEOUT:-600}
+boot_timeout=${VM_BOOT_TIMEOUT:-120}
 grace=${VM_GRACE:-5}
 hung_grace=${VM_HUNG_GRACE:-2}
 ends=${VM_END_ON:-}
@@ -145,6 +147,7 @@ splat_end() {
 }
 
 start=$(date +%s)
+inited=
 done_at=
 hung_at=
 splat=
@@ -152,6 +155,9 @@ splat_at=
 status=
 while kill -0 "$qemu" 2>/dev/null; do
 	now=$(date +%s)
+	if [ -z "$inited" ] && grep -q '^PRT-KERNEL' results.log 2>/dev/null; then
+		inited=$now
+	fi
 	if [ -z "$done_at" ] && grep -q '^PRT-DONE' results.log 2>/dev/null; then
 		done_at=$now
 	fi
@@ -174,6 +180,8 @@ while kill -0 "$qemu" 2>/dev/null; do
 		status="killed: $splat"
 	elif [ -n "$done_at" ] && [ $((now - done_at)) -ge "$grace" ]; then
 		status="killed: no power off ${grace}s after the tests"
+	elif [ -z "$inited" ] && [ $((now - start)) -ge "$boot_timeout" ]; then
+		status="killed: no /init after ${boot_timeout}s"
 	elif [ $((now - start)) -ge "$timeout" ]; then
 		status="killed: still running after ${timeout}s"
 	fi
