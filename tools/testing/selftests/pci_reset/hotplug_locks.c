@@ -463,9 +463,9 @@ TEST_F_TIMEOUT(remove_attr, removal_ends, PRT_HOST_DEL_SECS + PRT_HOST_ADD_SECS 
  * of 0 to the slot's "power" file asks pciehp to power it off
  * (pciehp_power). pciehp's IRQ thread waits for the lock. Let go, the
  * removal unbinds the port's services, and pciehp_remove() frees the IRQ,
- * which waits for that thread. Both must end. Under acpiphp (acpiphp) the
- * host's unplug queues acpiphp's notify work, which waits for the lock
- * too, and the removal deletes the slot under it.
+ * which waits for that thread. Both must end. Under acpiphp, the host's
+ * unplug queues acpiphp's notify work, which waits for the lock too, and
+ * the removal deletes the slot under it.
  */
 FIXTURE(port_unplug) {
 	struct prt_host host;
@@ -540,11 +540,10 @@ TEST_F_TIMEOUT(port_unplug, removal_ends, PRT_HOST_DEL_SECS + PRT_HOST_ADD_SECS 
 	ASSERT_TRUE(prt_wait_parked(PRT_DRV_VF, PRT_CB_REMOVE, 1));
 
 	/* 2. The slot is to be emptied; pciehp's IRQ thread waits for the lock. */
-	if (variant->power) {
+	if (variant->power)
 		self->emptier = prt_path_write_async(self->power, "0");
-	} else {
+	else
 		self->emptier = prt_unplug_async(&self->host, PRT_HOST_ATS_ID);
-	}
 	ASSERT_LT(0, self->emptier);
 	if (strcmp(variant->slot_driver, "pciehp")) {
 		ASSERT_TRUE(prt_wait_acpiphp_blocked(PRT_HOST_DEL_SECS))

@@ -279,7 +279,7 @@ FIXTURE_VARIANT(pf_pair) {
 	enum prt_pf_op held;
 	enum prt_pf_other other;
 	bool numa;	/* the PF on node 1: its probe() runs in a worker */
-	bool acpi;	/* a hot-add through acpiphp, not pciehp */
+	bool acpiphp;	/* a hot-add through acpiphp, not pciehp */
 	bool write_enables;	/* the PF's probe() enables no VFs: the write does */
 };
 
@@ -288,7 +288,7 @@ FIXTURE_VARIANT(pf_pair) {
 #define PRT_PF_PAIR_NUMA(name, op, with)				\
 	FIXTURE_VARIANT_ADD(pf_pair, numa_##name) { .held = op, .other = with, .numa = true }
 #define PRT_PF_PAIR_ACPI(name, op, with)				\
-	FIXTURE_VARIANT_ADD(pf_pair, acpiphp_##name) { .held = op, .other = with, .acpi = true }
+	FIXTURE_VARIANT_ADD(pf_pair, acpiphp_##name) { .held = op, .other = with, .acpiphp = true }
 
 /* The PF's IDs, which prt_sriov_pf binds on topology=numa for a rescan. */
 #define PRT_PF_NEW_ID	"1b36 0010"
@@ -389,7 +389,7 @@ static const char *prt_pf_other_mode(enum prt_pf_other other)
 static const char *prt_pf_mode(const FIXTURE_VARIANT(pf_pair) *v)
 {
 	if (v->held == PRT_HOTADD)
-		return v->acpi ? "acpi" : "native";
+		return v->acpiphp ? "acpi" : "native";
 	return prt_pf_other_mode(v->other);
 }
 
