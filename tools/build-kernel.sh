@@ -47,3 +47,10 @@ if [ ! -f "$out/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
 	echo "$sum" >"$stamp"
 fi
 kmake bzImage modules
+# The image must hold the kernel just linked: a stale piggy.o once put
+# another kernel in it (tools/kcsan-cc.sh).
+if ! "$src/scripts/extract-vmlinux" "$out/arch/x86/boot/bzImage" 2>/dev/null |
+	cmp -s - "$out/arch/x86/boot/compressed/vmlinux.bin"; then
+	echo "build-kernel: $out/arch/x86/boot/bzImage does not hold $out/vmlinux" >&2
+	exit 1
+fi

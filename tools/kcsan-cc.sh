@@ -7,13 +7,20 @@
 # (Documentation/test-environment.rst). Leaving a file out is what the
 # kernel's own KCSAN_SANITIZE := n does; compiler probes, which name no
 # .c file, keep every flag.
+#
+# Assembler sources skip ccache: it hashes their text, not what their
+# .incbin directives pull in. piggy.S, which holds the compressed kernel,
+# names only its sizes, so a kernel as long as one built before took
+# that one's cached piggy.o: a bzImage with another kernel inside.
 set -eu
 
 src=
 for arg; do
-	case $arg in *.c) src=$arg ;; esac
+	case $arg in *.c | *.S) src=$arg ;; esac
 done
 case $src in
+*.S)
+	exec ${PRT_CC#ccache } "$@" ;;
 '' | */drivers/pci/* | */drivers/iommu/* | */drivers/vfio/* | */drivers/base/* | \
 */fs/kernfs/* | */fs/sysfs/* | */lib/kobject.c)
 	exec $PRT_CC "$@" ;;
