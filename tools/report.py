@@ -21,10 +21,12 @@ of tools/testsets.py, print a table and a JSON summary.
 
 A run directory holds the file "boots" (one "<boot> <hotplug> <glob> ..."
 line per planned boot) and a directory per boot with console.log,
-results.log and vm-status. A boot named after a test is that test's own,
-and the kinds of its failure come from there. test and check end with "N passed, N failed" and
-write the JSON summary to $REPORT_JSON if set. Exit 1 if anything failed,
-2 if the expectations are invalid.
+results.log and vm-status; console.lost.log and vm-status.lost are those
+of a first boot that run-suite.sh lost before any test, and booted again.
+A boot named after a test is that test's own, and the kinds of its
+failure come from there. test and check end with "N passed, N failed"
+and write the JSON summary to $REPORT_JSON if set. Exit 1 if anything
+failed, 2 if the expectations are invalid.
 """
 import fnmatch
 import json
@@ -173,6 +175,11 @@ def load_boot(rundir, name, hotplug, glob):
         why.update(w)
     vm = (read(os.path.join(path, 'vm-status')) or ['no vm-status'])[0]
     splats = scan_console(read(os.path.join(path, 'console.log')))
+    # run-suite.sh boots a guest lost before any test once more, and keeps
+    # the first one's console and status: what it printed counts too.
+    lost = read(os.path.join(path, 'vm-status.lost'))
+    splats += [dict(s, during='lost boot')
+               for s in scan_console(read(os.path.join(path, 'console.lost.log')))]
     if EVIDENCE_END.match(vm):
         # Ended on the evidence, which the console holds: the test that
         # was running, if any, met it.
@@ -184,7 +191,8 @@ def load_boot(rundir, name, hotplug, glob):
         splats.append({'during': 'vm', 'kinds': ['timeout'], 'line': f'guest {vm}',
                        'at': None, 'excerpt': f'guest {vm}'})
     return {'name': name, 'hotplug': hotplug, 'glob': glob,
-            'present': os.path.isdir(path), 'vm': vm, 'results': results,
+            'present': os.path.isdir(path), 'vm': vm, 'lost': lost[0] if lost else None,
+            'results': results,
             'timeouts': sorted(timeouts), 'why': why, 'splats': splats,
             'insmod_failed': [line.split()[1] for line in log
                               if line.startswith('PRT-INSMOD-FAILED ')],
@@ -278,9 +286,16 @@ def print_table(rows):
         print('  '.join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]))
 
 
+def retried(run):
+    return [b for b in run['boots'] if b['lost']]
+
+
 def print_problems(kernel, run):
     for what in incomplete(run):
         print(f'{kernel}: incomplete: {what}')
+    for b in retried(run):
+        print(f'{kernel}: booted again: boot {b["name"]}: {b["lost"]} '
+              f'(console.lost.log)')
     for boot, s in splats(run):
         print(f'--- {kernel}: {",".join(s["kinds"])} in boot {boot}, during {s["during"]}:')
         print(s['excerpt'])
@@ -382,7 +397,8 @@ def summary(kernel, run):
     bad = len(incomplete(run))
     return (f'{kernel}: {count(len(run["boots"]), "boot")}, '
             f'{count(len(splats(run)), "kernel splat")}, '
-            f'{f"{bad} incomplete" if bad else "all complete"}')
+            f'{f"{bad} incomplete" if bad else "all complete"}'
+            f'{f", {len(retried(run))} booted again" if retried(run) else ""}')
 
 
 def cmd_check(tests, basedir, patcheddir, extra):

@@ -103,8 +103,9 @@ sysctl.kernel.hung_task_check_interval_secs=1" \
 # QEMU itself dying of a signal (exit > 128: a guest that panics powers
 # off, exit 0) before any test began, or a guest whose kernel never
 # started /init, leaves no result to lose: boot once more, and keep the
-# first console. A v7.3.4 guest once stopped printing at its HPET's
-# late init and waited out VM_TIMEOUT, with no test run.
+# first console and status, which report.py reads. A v7.3.4 guest once
+# stopped printing at its HPET's late init and waited out VM_TIMEOUT,
+# with no test run.
 boot_lost() {
 	case $(cat "$run/$boot/vm-status") in
 	'killed: no /init'*) return 0 ;;
@@ -138,6 +139,7 @@ run_lane() {
 		if boot_lost; then
 			echo "run-suite: $boot: $(cat "$run/$boot/vm-status") before any test; again"
 			mv "$run/$boot/console.log" "$run/$boot/console.lost.log"
+			mv "$run/$boot/vm-status" "$run/$boot/vm-status.lost"
 			boot_vm
 		fi
 		echo "$boot $hotplug $globs $hang $topology $(($(date +%s) - start))" >>"$run/boots"
