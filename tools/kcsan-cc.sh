@@ -10,8 +10,9 @@
 #
 # Assembler sources skip ccache: it hashes their text, not what their
 # .incbin directives pull in. piggy.S, which holds the compressed kernel,
-# names only its sizes, so a kernel as long as one built before took
-# that one's cached piggy.o: a bzImage with another kernel inside.
+# names only its sizes, so a kernel whose compressed size matched one
+# built before got that build's cached piggy.o: a bzImage with the other
+# kernel inside.
 set -eu
 
 src=
