@@ -216,7 +216,8 @@ def boot_kinds(boot, test, result):
     kinds = set()
     if test.id in boot['timeouts'] or (result == 'missing' and boot['vm'].startswith('killed')):
         kinds.add('timeout')
-    for s in boot['splats']:
+    # No test ran in a lost boot: its splats fail the run, not a test.
+    for s in (s for s in boot['splats'] if s['during'] != 'lost boot'):
         if boot['name'] == test.id or s['during'] == test.set:
             kinds.update(s['kinds'])
     return kinds
