@@ -6,8 +6,8 @@ Every <set>.expect file under drivers/ and tools/testing/ declares one test
 set and each of its tests with its result on the unpatched base kernel:
 
   set <name> [boot=per-set|per-test] [shared=apart]
-  <test id> pass|fail|fail:<kind>[|<kind>...]|any [smoke] [hotplug=acpi|native]
-            [topology=<name>] [fixed-by: <patch>]
+  <test id> pass|fail|fail:<kind>[|<kind>...]|any [smoke] [alone]
+            [hotplug=acpi|native] [topology=<name>] [fixed-by: <patch>]
 
 <kind> is lockdep, hung_task, warn, bug or timeout; with more than one,
 base must show one of them (a race can end in a hang or in an oops,
@@ -15,8 +15,11 @@ whichever comes first). A failing test names the patch that fixes it by
 the start of its file name in patches/. A smoke test must pass on the
 patched kernel but proves no fix: no mutant and no base failure shows
 that it can fail. "any" leaves its base result unjudged, and only a
-smoke test may say it. topology= names the VM's
-devices, tools/vm/topology-<name>.args (default: topology.args).
+smoke test may say it. An "alone" test of a per-set set has a boot of its
+own where its set's tests boot per set (the base kernel's failing tests,
+the mutants): its failure leaves what would taint the tests after it.
+topology= names the VM's devices, tools/vm/topology-<name>.args
+(default: topology.args).
 shared=apart: where tests share boots, the set's tests share one of their
 own per VM, named shared@<VM>:<set>, so that a set that runs for minutes
 does not hold up the others: another guest runs them meanwhile.
@@ -76,6 +79,7 @@ class Test:
     where: str
     smoke: bool = False
     topology: str = DEFAULT_TOPOLOGY
+    alone: bool = False
 
     def vm(self):
         return (self.hotplug, self.topology)
@@ -155,12 +159,12 @@ def parse_base(word):
 
 
 def parse_options(words):
-    """hotplug=<mode>, topology=<name>, smoke and "fixed-by: <patch>",
+    """hotplug=<mode>, topology=<name>, smoke, alone and "fixed-by: <patch>",
     each at most once."""
     opts, i = {}, 0
     while i < len(words):
-        if words[i] == 'smoke':
-            key, value, i = 'smoke', True, i + 1
+        if words[i] in ('smoke', 'alone'):
+            key, value, i = words[i], True, i + 1
         elif words[i] == 'fixed-by:':
             if i + 1 == len(words):
                 raise ValueError('"fixed-by:" names no patch')
@@ -210,9 +214,11 @@ def parse_test(words, tset, patches, where):
         raise ValueError(f'{tid}: only a smoke test may leave its base result unjudged')
     if smoke and fixed_by:
         raise ValueError(f'{tid}: a smoke test proves no fix, yet names {fixed_by}')
+    if opts.get('alone') and tset.boot == 'per-test':
+        raise ValueError(f'{tid}: "alone" in a per-test set, where every test is')
     patch = find_patch(fixed_by, patches) if fixed_by else None
     return Test(tid, tset.name, base, kind, opts.get('hotplug', 'acpi'), patch, where,
-                smoke, opts.get('topology', DEFAULT_TOPOLOGY))
+                smoke, opts.get('topology', DEFAULT_TOPOLOGY), opts.get('alone', False))
 
 
 def parse_file(path, rel, patches, errors):
@@ -329,9 +335,11 @@ def own_boot(test):
 def set_boots(tset, tests):
     if tset.boot == 'per-test':
         return [own_boot(t) for t in tests]
+    together = [t for t in tests if not t.alone]
     # Named after the VM if the whole set needs more than one.
-    vms = {t.vm() for t in tset.tests}
-    return vm_boots(tset.name, tests, [tset], len(vms) > 1)
+    vms = {t.vm() for t in tset.tests if not t.alone}
+    boots = vm_boots(tset.name, together, [tset], len(vms) > 1) if together else []
+    return boots + [own_boot(t) for t in tests if t.alone]
 
 
 def select(sets, only_tests):
