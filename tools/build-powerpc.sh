@@ -19,8 +19,9 @@ cc="${cross}gcc"
 pmake() { make -s -C "$src" O="$out" ARCH=powerpc CROSS_COMPILE="$cross" CC="$cc" "$@"; }
 
 mkdir -p "$out"
-# Configured once: making the config again took 6 s of each call, and
-# the build syncs it with the tree's Kconfig by itself.
+# Configured once: with the config written again, a call with nothing to
+# build took 15 s, against 1.5 s; the build syncs the config with the
+# tree's Kconfig by itself.
 stamp="$out/.powerpc-config.sum"
 sum=$(cat "$0" "$src/arch/powerpc/configs/powernv_defconfig" | sha256sum)
 if [ ! -f "$out/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
