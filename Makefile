@@ -18,20 +18,23 @@ SERIES	?= patches
 O	?= $(OUT)/build/patched
 O_BASE	?= $(OUT)/build/base
 SRC	:= $(CACHE)/src/linux
+# A second worktree, where the gates that do not build the x86 test
+# kernel run beside its bisect (tools/gates.sh).
+SRC_CROSS := $(CACHE)/src/linux-cross
 STAGE	:= tools/stage.sh
 SELFTESTS := $(OUT)/selftests
 # T=<glob>[,<glob>...]: only the tests these globs match, on every kernel.
 T	?=
 # Guests booted at once: on two cores, two finish a suite sooner than one,
 # as a guest sleeps through much of its tests (tools/run-suite.sh). The
-# patched kernel's few shared boots sleep the most, and three at once
+# patched kernel's few shared boots sleep the most, and four at once
 # finish them sooner still; the base kernel's many short boots keep both
 # cores busy with two (Documentation/test-environment.rst).
 VM_JOBS	?= 2
-VM_JOBS_SHARED ?= 3
+VM_JOBS_SHARED ?= 4
 PLAN	:= $(if $(T),--tests '$(T)')
 
-export KSRC BASE BRANCH SERIES O O_BASE SRC OUT T VM_JOBS
+export KSRC BASE BRANCH SERIES O O_BASE SRC SRC_CROSS OUT T VM_JOBS
 
 .PHONY: all deps tree apply export submission kernel base-kernel selftests \
 	vm-base vm-patched test check gates mutants gates-selftest \

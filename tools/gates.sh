@@ -3,7 +3,8 @@
 # per check to <items file> and the findings to stdout; exits 1 if any
 # gate fails.
 #
-# Env (from the Makefile): SRC (the build worktree, left at BRANCH), BASE,
+# Env (from the Makefile): SRC (the build worktree, left at BRANCH),
+# SRC_CROSS (a second worktree of the same tree, made when missing), BASE,
 # BRANCH, SERIES, O_BASE (a configured base build), OUT.
 # Usage: gates.sh <items file>
 set -eu
@@ -14,9 +15,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 say() { echo "$1 $2" >>"$items"; echo "$1 $2"; }
 
 scratch=$OUT/build/scratch
-finished=
+cross_src=${SRC_CROSS:-$SRC-cross}
+finished='' cross_pid=''
 # A gate that stops the script must not pass for one that was not run.
-trap 'st=$?; git -C "$SRC" checkout -q -f "$BRANCH"
+trap 'st=$?; [ -z "$cross_pid" ] || wait "$cross_pid" || true
+	git -C "$SRC" checkout -q -f "$BRANCH"
 	[ -n "$finished" ] || say FAIL "gates: stopped early (exit $st)"' EXIT
 sdir=$(cd "$top" && realpath "$SERIES")
 patches=$(grep -v '^#' "$sdir/series" | grep . || true)
@@ -31,19 +34,6 @@ if "$top/tools/check-cover.sh" "$top/tools/samples/bad-cover-letter.patch" >/dev
 else
 	say ok "cover-subject rejects tools/samples/bad-cover-letter.patch"
 fi
-
-# 2. checkpatch --strict on every patch. The base tree carries no upstream
-# history, so commit ids in Fixes: tags cannot be looked up here.
-for p in $patches; do
-	out=$(cd "$SRC" && perl scripts/checkpatch.pl --strict --quiet \
-		--ignore UNKNOWN_COMMIT_ID "$sdir/$p" 2>&1 || true)
-	if [ -z "$out" ]; then
-		say ok "checkpatch: $p"
-	else
-		echo "$out"
-		say FAIL "checkpatch: $p: $(echo "$out" | grep -cE '^(ERROR|WARNING|CHECK)') findings"
-	fi
-done
 
 # Files the x86 kernel does not build are left to the powerpc gate, but
 # for the vfio-pci migration drivers: gate 7 builds them on x86.
@@ -62,16 +52,13 @@ for f in $(git -C "$SRC" diff --name-only "$BASE..$BRANCH" -- '*.c'); do
 		cross="$cross ${f%.c}.o"
 	fi
 done
-
-# 3. Every patch builds on top of the previous ones (bisectability). A
-# first run starts from a copy of the base kernel's build: same config,
-# same sources but the first patch's, so that its build compiles those
-# files and does not fetch every other object from ccache again. The test
-# kernel builds neither the vfio-pci migration drivers nor the powerpc
-# objects: a patch that touches them, or what they build on, also builds
-# them as gates 6 and 7 do, so that no patch is said to build what no
-# compiler saw.
-[ -d "$scratch" ] || cp -a "$O_BASE" "$scratch"
+# Did the kernel accept the checker in the warnings of $1 (gates 4 and 7)?
+checker_ok() {
+	if grep -q 'not available' "$1"; then
+		say FAIL "sparse+W=1: the kernel refused the checker: $(head -n1 "$1")"
+		return 1
+	fi
+}
 # Does commit $1 touch a path that one of the globs after it matches?
 touches() {
 	t_commit=$1
@@ -84,6 +71,173 @@ touches() {
 	done
 	return 1
 }
+
+# The gates that build what the x86 test kernel does not, and those that
+# only read, run in a worktree of their own (SRC_CROSS), beside the x86
+# bisect: a patch's x86 build mostly compiles a file or two and links,
+# with a core idle. Their lines go to $cross_items, their findings to
+# $cross_log, and each patch's builds to $cross_bisect: "<n> <tab> what
+# was built <tab> what failed".
+cross_items=$OUT/gates-cross.txt cross_log=$OUT/gates-cross.log
+cross_bisect=$OUT/bisect-cross.txt
+cross_gates() {
+	items=$cross_items
+	: >"$items"
+	: >"$cross_bisect"
+	if [ ! -d "$cross_src" ]; then
+		git -C "$SRC" worktree prune
+		git -C "$SRC" worktree add -q --detach "$cross_src" "$BASE"
+	fi
+	cross_at() { git -C "$cross_src" checkout -q -f --detach "$1"; }
+
+	# 2. checkpatch --strict on every patch. The base tree carries no
+	# upstream history, so commit ids in Fixes: tags cannot be looked up
+	# here.
+	for p in $patches; do
+		out=$(cd "$cross_src" && perl scripts/checkpatch.pl --strict --quiet \
+			--ignore UNKNOWN_COMMIT_ID "$sdir/$p" 2>&1 || true)
+		if [ -z "$out" ]; then
+			say ok "checkpatch: $p"
+		else
+			echo "$out"
+			say FAIL "checkpatch: $p: $(echo "$out" | grep -cE '^(ERROR|WARNING|CHECK)') findings"
+		fi
+	done
+
+	# 3, the part that x86 does not build: a patch that touches the
+	# vfio-pci migration drivers, or what they build on, builds them as
+	# gate 7 does; one that touches what the powerpc objects build on
+	# builds them as gate 6 does. No patch is said to build what no
+	# compiler saw.
+	n=0
+	for c in $commits; do
+		n=$((n + 1))
+		log=$OUT/bisect-$n-cross.log
+		: >"$log"
+		also='' failed=''
+		# All the drivers after a change of the headers they share.
+		if touches "$c" 'include/linux/vfio*' 'include/uapi/linux/vfio.h'; then
+			drivers=$vfio_drivers
+		else
+			drivers=$(for d in $vfio_drivers; do
+				! touches "$c" "drivers/vfio/pci/$d/*" || printf '%s ' "$d"
+			done)
+		fi
+		if [ -n "$drivers" ]; then
+			cross_at "$c"
+			also="$also, vfio-pci's ${drivers% }"
+			# shellcheck disable=SC2086
+			"$top/tools/build-vfio-drivers.sh" "$cross_src" "$OUT/build/vfio-drivers" \
+				$drivers >/dev/null 2>>"$log" || failed="vfio-pci drivers"
+		fi
+		# shellcheck disable=SC2046,SC2086
+		if [ -z "$failed" ] && [ -n "$cross" ] && touches "$c" 'arch/powerpc/*' \
+			'include/linux/pci.h' $(for o in $cross; do echo "${o%.o}.c"; done); then
+			cross_at "$c"
+			also="$also, powerpc's$cross"
+			"$top/tools/build-powerpc.sh" "$cross_src" "$OUT/build/powerpc" $cross \
+				>>"$log" 2>&1 || failed=powerpc
+		fi
+		printf '%s\t%s\t%s\n' "$n" "$also" "$failed" >>"$cross_bisect"
+	done
+
+	# 5. No reset result ignored in drivers/pci.
+	cocci() { "$top/tools/coccinelle/run.sh" ignored_reset_result "$cross_src" drivers/pci | wc -l; }
+	cross_at "$BASE"
+	nb=$(cocci)
+	cross_at "$BRANCH"
+	np=$(cocci)
+	if [ "$nb" -ge 8 ] && [ "$np" -eq 0 ]; then
+		say ok "coccinelle: ignored reset results in drivers/pci: base $nb, patched $np"
+	else
+		"$top/tools/coccinelle/run.sh" ignored_reset_result "$cross_src" drivers/pci
+		say FAIL "coccinelle: ignored reset results in drivers/pci: base $nb (want >= 8), patched $np (want 0)"
+	fi
+
+	# 6. What x86 does not build, cross-built for powerpc powernv with W=1:
+	# it builds, and adds no warnings to base.
+	if [ -n "$cross" ]; then
+		ppc() {
+			cross_at "$1"
+			[ ! -d "$OUT/build/powerpc" ] || (cd "$OUT/build/powerpc" && rm -f $cross)
+			# shellcheck disable=SC2086
+			"$top/tools/build-powerpc.sh" "$cross_src" "$OUT/build/powerpc" $cross 2>&1 |
+				grep -E 'warning|error' | sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort
+		}
+		ppc "$BASE" >"$OUT/warn-ppc-base.txt"
+		ppc "$BRANCH" >"$OUT/warn-ppc-patched.txt"
+		objs=$(for o in $cross; do [ -f "$OUT/build/powerpc/$o" ] || echo "$o"; done)
+		new=$(comm -13 "$OUT/warn-ppc-base.txt" "$OUT/warn-ppc-patched.txt")
+		if [ -n "$objs" ]; then
+			cat "$OUT/warn-ppc-patched.txt"
+			say FAIL "powerpc: not built: $(echo $objs)"
+		elif [ -n "$new" ]; then
+			echo "$new"
+			say FAIL "powerpc: $(echo "$new" | wc -l) new W=1 warnings in$cross"
+		else
+			say ok "powerpc: builds$cross with no new W=1 warnings ($(wc -l <"$OUT/warn-ppc-base.txt") on base)"
+		fi
+	fi
+
+	# 7. The vfio-pci migration drivers, which neither kernel builds, in a
+	# configuration of their own (tools/build-vfio-drivers.sh): each builds,
+	# and W=1 and sparse find nothing in it that they do not find on base. On
+	# every run, as the series changes the vfio-pci core they build on.
+	vfio() {
+		cross_at "$1" || return 3
+		# shellcheck disable=SC2086
+		"$top/tools/build-vfio-drivers.sh" "$cross_src" "$OUT/build/vfio-drivers" \
+			$vfio_drivers >"$OUT/warn-vfio-$2.txt" 2>"$OUT/vfio-$2.log"
+	}
+	vb=0 vp=0
+	vfio "$BASE" base || vb=$?
+	vfio "$BRANCH" patched || vp=$?
+	if [ "$vb" -gt 1 ] || [ "$vp" -gt 1 ]; then
+		cat "$OUT/vfio-base.log" "$OUT/vfio-patched.log"
+		say FAIL "vfio-drivers: no build (base exit $vb, patched exit $vp; $OUT/vfio-*.log)"
+	elif checker_ok "$OUT/warn-vfio-base.txt" && checker_ok "$OUT/warn-vfio-patched.txt"; then
+		for d in $vfio_drivers; do
+			for t in base patched; do
+				grep "^$d: " "$OUT/warn-vfio-$t.txt" |
+					sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort >"$OUT/warn-vfio-$t-$d.txt"
+			done
+			base=$OUT/warn-vfio-base-$d.txt
+			new=$(comm -13 "$base" "$OUT/warn-vfio-patched-$d.txt")
+			if grep -q "^build-vfio-drivers: $d:" "$OUT/vfio-patched.log"; then
+				say FAIL "vfio-drivers: $d does not build ($OUT/build/vfio-drivers/$d.log)"
+			elif grep -q "^build-vfio-drivers: $d:" "$OUT/vfio-base.log"; then
+				say FAIL "vfio-drivers: $d does not build on base ($OUT/vfio-base.log)"
+			elif [ -n "$new" ]; then
+				echo "$new"
+				say FAIL "vfio-drivers: $d: $(echo "$new" | wc -l) new W=1+sparse warnings"
+			else
+				say ok "vfio-drivers: $d builds, W=1+sparse: no new warnings ($(wc -l <"$base") on base)"
+			fi
+		done
+	fi
+
+	# The modules as a distribution builds them, against its own config.
+	want="pci_reset_test.ko prt_sriov_pf.ko prt_vf.ko prt_vfio_mig.ko"
+	got=$("$top/tools/build-distro-modules.sh" "$cross_src" "$OUT/build/distro" \
+		"$OUT/distro-modules.log" 2>&1 | sort | tr '\n' ' ' | sed 's/ $//' || true)
+	if [ "$got" = "$want" ]; then
+		say ok "distro-modules: $want build against Debian's linux-config-7.3 (no fault injection, no KUnit)"
+	else
+		tail -n 20 "$OUT/distro-modules.log"
+		say FAIL "distro-modules: built '$got', want '$want' against Debian's config ($OUT/distro-modules.log)"
+	fi
+
+	echo done >"$OUT/gates-cross.done"
+}
+rm -f "$OUT/gates-cross.done"
+cross_gates >"$cross_log" 2>&1 &
+cross_pid=$!
+
+# 3. Every patch builds on top of the previous ones (bisectability). A
+# first run starts from a copy of the base kernel's build: same config,
+# same sources but the first patch's, so that its build compiles those
+# files and does not fetch every other object from ccache again.
+[ -d "$scratch" ] || cp -a "$O_BASE" "$scratch"
 # Does commit $1 change only files that the x86 kernel does not build: the
 # vfio-pci migration drivers' and .c files with no object in its build?
 # Then its x86 build is the previous commit's, and is not run again.
@@ -94,44 +248,16 @@ x86_unchanged() {
 		return 1
 	done
 }
-n=0
+n=0 x86_failed=
 for c in $commits; do
 	n=$((n + 1))
 	git -C "$SRC" checkout -q --detach "$c"
-	subj=$(git -C "$SRC" log -1 --format=%s)
 	log=$OUT/bisect-$n.log
-	also='' failed=''
 	if x86_unchanged "$c"; then
 		echo "x86: no file of its build changed" >"$log"
 	else
-		"$top/tools/build-kernel.sh" "$SRC" "$scratch" >"$log" 2>&1 || failed=x86
-	fi
-	# All the drivers after a change of the headers they share.
-	if touches "$c" 'include/linux/vfio*' 'include/uapi/linux/vfio.h'; then
-		drivers=$vfio_drivers
-	else
-		drivers=$(for d in $vfio_drivers; do
-			! touches "$c" "drivers/vfio/pci/$d/*" || printf '%s ' "$d"
-		done)
-	fi
-	# shellcheck disable=SC2086
-	if [ -z "$failed" ] && [ -n "$drivers" ]; then
-		also="$also, vfio-pci's ${drivers% }"
-		"$top/tools/build-vfio-drivers.sh" "$SRC" "$OUT/build/vfio-drivers" \
-			$drivers >/dev/null 2>>"$log" || failed="vfio-pci drivers"
-	fi
-	# shellcheck disable=SC2046,SC2086
-	if [ -z "$failed" ] && [ -n "$cross" ] && touches "$c" 'arch/powerpc/*' \
-		'include/linux/pci.h' $(for o in $cross; do echo "${o%.o}.c"; done); then
-		also="$also, powerpc's$cross"
-		"$top/tools/build-powerpc.sh" "$SRC" "$OUT/build/powerpc" $cross \
-			>>"$log" 2>&1 || failed=powerpc
-	fi
-	if [ -z "$failed" ]; then
-		say ok "bisect: patch $n builds$also: $subj"
-	else
-		tail -n 20 "$log"
-		say FAIL "bisect: patch $n does not build ($failed): $subj (see $log)"
+		"$top/tools/build-kernel.sh" "$SRC" "$scratch" >"$log" 2>&1 ||
+			x86_failed="$x86_failed $n"
 	fi
 done
 
@@ -143,19 +269,16 @@ done
 # after that error it prints no more warnings for the file.
 check="sparse -D__typeof_unqual__=__typeof__ '-D__builtin_strlen(s)=(sizeof(s)-1)'"
 # One make for all the objects: each make costs seconds before it builds.
+# Their compiles run in parallel, each one's messages kept whole
+# (-Otarget): the same warnings as one at a time.
 warnings() {
 	w_src=$1 w_out=$2
 	shift 2
-	make -s -C "$w_src" O="$w_out" C=2 W=1 CHECK="$check" "$@" 2>&1 >/dev/null |
+	make -s -j"$(($(nproc) + 1))" -Otarget -C "$w_src" O="$w_out" C=2 W=1 \
+		CHECK="$check" "$@" 2>&1 >/dev/null |
 		grep -E 'warning|error|not available' |
 		# Line numbers move between trees; compare the messages.
 		sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort
-}
-checker_ok() {
-	if grep -q 'not available' "$1"; then
-		say FAIL "sparse+W=1: the kernel refused the checker: $(head -n1 "$1")"
-		return 1
-	fi
 }
 objs=$(for f in $files; do echo "${f%.c}.o"; done)
 git -C "$SRC" checkout -q --detach "$BASE"
@@ -188,93 +311,27 @@ if checker_ok "$OUT/warn-base.txt" && checker_ok "$OUT/warn-patched.txt"; then
 	done
 fi
 
-# 5. No reset result ignored in drivers/pci.
-cocci() { "$top/tools/coccinelle/run.sh" ignored_reset_result "$1" drivers/pci | wc -l; }
-git -C "$SRC" checkout -q --detach "$BASE"
-nb=$(cocci "$SRC")
-git -C "$SRC" checkout -q -f "$BRANCH"
-np=$(cocci "$SRC")
-if [ "$nb" -ge 8 ] && [ "$np" -eq 0 ]; then
-	say ok "coccinelle: ignored reset results in drivers/pci: base $nb, patched $np"
-else
-	"$top/tools/coccinelle/run.sh" ignored_reset_result "$SRC" drivers/pci
-	say FAIL "coccinelle: ignored reset results in drivers/pci: base $nb (want >= 8), patched $np (want 0)"
-fi
-
-# 6. What x86 does not build, cross-built for powerpc powernv with W=1:
-# it builds, and adds no warnings to base.
-if [ -n "$cross" ]; then
-	ppc() {
-		git -C "$SRC" checkout -q -f --detach "$1"
-		[ ! -d "$OUT/build/powerpc" ] || (cd "$OUT/build/powerpc" && rm -f $cross)
-		# shellcheck disable=SC2086
-		"$top/tools/build-powerpc.sh" "$SRC" "$OUT/build/powerpc" $cross 2>&1 |
-			grep -E 'warning|error' | sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort
-	}
-	ppc "$BASE" >"$OUT/warn-ppc-base.txt"
-	ppc "$BRANCH" >"$OUT/warn-ppc-patched.txt"
-	git -C "$SRC" checkout -q -f "$BRANCH"
-	objs=$(for o in $cross; do [ -f "$OUT/build/powerpc/$o" ] || echo "$o"; done)
-	new=$(comm -13 "$OUT/warn-ppc-base.txt" "$OUT/warn-ppc-patched.txt")
-	if [ -n "$objs" ]; then
-		cat "$OUT/warn-ppc-patched.txt"
-		say FAIL "powerpc: not built: $(echo $objs)"
-	elif [ -n "$new" ]; then
-		echo "$new"
-		say FAIL "powerpc: $(echo "$new" | wc -l) new W=1 warnings in$cross"
+wait "$cross_pid" || true
+cross_pid=
+# The verdict of each patch: its x86 build, and what the cross gates built.
+n=0
+for c in $commits; do
+	n=$((n + 1))
+	subj=$(git -C "$SRC" log -1 --format=%s "$c")
+	row=$(awk -F '\t' -v n="$n" '$1 == n' "$cross_bisect")
+	also=$(echo "$row" | cut -f 2) failed=$(echo "$row" | cut -f 3) log=$OUT/bisect-$n-cross.log
+	[ -n "$row" ] || failed="no cross build"
+	case " $x86_failed " in *" $n "*) failed=x86 log=$OUT/bisect-$n.log ;; esac
+	if [ -z "$failed" ]; then
+		say ok "bisect: patch $n builds$also: $subj"
 	else
-		say ok "powerpc: builds$cross with no new W=1 warnings ($(wc -l <"$OUT/warn-ppc-base.txt") on base)"
+		tail -n 20 "$log"
+		say FAIL "bisect: patch $n does not build ($failed): $subj (see $log)"
 	fi
-fi
-
-# 7. The vfio-pci migration drivers, which neither kernel builds, in a
-# configuration of their own (tools/build-vfio-drivers.sh): each builds,
-# and W=1 and sparse find nothing in it that they do not find on base. On
-# every run, as the series changes the vfio-pci core they build on.
-vfio() {
-	git -C "$SRC" checkout -q -f --detach "$1" || return 3
-	# shellcheck disable=SC2086
-	"$top/tools/build-vfio-drivers.sh" "$SRC" "$OUT/build/vfio-drivers" \
-		$vfio_drivers >"$OUT/warn-vfio-$2.txt" 2>"$OUT/vfio-$2.log"
-}
-vb=0 vp=0
-vfio "$BASE" base || vb=$?
-vfio "$BRANCH" patched || vp=$?
-git -C "$SRC" checkout -q -f "$BRANCH"
-if [ "$vb" -gt 1 ] || [ "$vp" -gt 1 ]; then
-	cat "$OUT/vfio-base.log" "$OUT/vfio-patched.log"
-	say FAIL "vfio-drivers: no build (base exit $vb, patched exit $vp; $OUT/vfio-*.log)"
-elif checker_ok "$OUT/warn-vfio-base.txt" && checker_ok "$OUT/warn-vfio-patched.txt"; then
-	for d in $vfio_drivers; do
-		for t in base patched; do
-			grep "^$d: " "$OUT/warn-vfio-$t.txt" |
-				sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort >"$OUT/warn-vfio-$t-$d.txt"
-		done
-		base=$OUT/warn-vfio-base-$d.txt
-		new=$(comm -13 "$base" "$OUT/warn-vfio-patched-$d.txt")
-		if grep -q "^build-vfio-drivers: $d:" "$OUT/vfio-patched.log"; then
-			say FAIL "vfio-drivers: $d does not build ($OUT/build/vfio-drivers/$d.log)"
-		elif grep -q "^build-vfio-drivers: $d:" "$OUT/vfio-base.log"; then
-			say FAIL "vfio-drivers: $d does not build on base ($OUT/vfio-base.log)"
-		elif [ -n "$new" ]; then
-			echo "$new"
-			say FAIL "vfio-drivers: $d: $(echo "$new" | wc -l) new W=1+sparse warnings"
-		else
-			say ok "vfio-drivers: $d builds, W=1+sparse: no new warnings ($(wc -l <"$base") on base)"
-		fi
-	done
-fi
-
-# The modules as a distribution builds them, against its own config.
-want="pci_reset_test.ko prt_sriov_pf.ko prt_vf.ko prt_vfio_mig.ko"
-got=$("$top/tools/build-distro-modules.sh" "$SRC" "$OUT/build/distro" \
-	"$OUT/distro-modules.log" 2>&1 | sort | tr '\n' ' ' | sed 's/ $//' || true)
-if [ "$got" = "$want" ]; then
-	say ok "distro-modules: $want build against Debian's linux-config-7.3 (no fault injection, no KUnit)"
-else
-	tail -n 20 "$OUT/distro-modules.log"
-	say FAIL "distro-modules: built '$got', want '$want' against Debian's config ($OUT/distro-modules.log)"
-fi
+done
+cat "$cross_log"
+cat "$cross_items" >>"$items"
+[ -f "$OUT/gates-cross.done" ] || say FAIL "gates: the cross gates stopped early ($cross_log)"
 
 finished=1
 ! grep -q '^FAIL' "$items"
