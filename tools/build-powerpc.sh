@@ -9,13 +9,15 @@ set -eu
 src=$(realpath "$1")
 out=$(realpath -m "$2")
 shift 2
+top=$(cd "$(dirname "$0")/.." && pwd)
 cross=powerpc64le-linux-gnu-
 if ! command -v "${cross}gcc" >/dev/null 2>&1; then
 	echo "build-powerpc: no ${cross}gcc (tools/install-deps.sh installs it)" >&2
 	exit 2
 fi
-cc="${cross}gcc"
-! command -v ccache >/dev/null 2>&1 || cc="ccache $cc"
+# The project's ccache, as for every other build: a fresh clone starts cold.
+. "$top/tools/ccache.sh"
+cc="${ccache}${cross}gcc"
 pmake() { make -s -C "$src" O="$out" ARCH=powerpc CROSS_COMPILE="$cross" CC="$cc" "$@"; }
 
 mkdir -p "$out"
