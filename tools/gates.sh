@@ -248,7 +248,7 @@ x86_unchanged() {
 		return 1
 	done
 }
-n=0 x86_failed=
+n=0 x86_failed=''
 for c in $commits; do
 	n=$((n + 1))
 	git -C "$SRC" checkout -q --detach "$c"

@@ -105,17 +105,18 @@ lane2=''
 if [ "$(echo "$names" | wc -w)" -gt 1 ]; then
 	git -C "$SRC" worktree prune
 	[ -d "$cross_src" ] || git -C "$SRC" worktree add -q --detach "$cross_src" "$BRANCH"
-fi
-if [ "$(echo "$names" | wc -w)" -gt 1 ] && in_cross true 2>/dev/null; then
-	git -C "$cross_src" checkout -q -f --detach "$BRANCH"
-	rm -rf "$scratch2"
-	cp -a "$O" "$scratch2"
-	# One date, a second after the checkout: older than any later write.
-	sleep 1
-	find "$scratch2" -exec touch -h -d "@$(date +%s)" {} +
-	# shellcheck disable=SC2086
-	MUTANTS_LANE=$scratch2 in_cross "$top/tools/mutants.sh" "$items" $names &
-	lane2=$!
+	if in_cross true 2>/dev/null; then
+		git -C "$cross_src" checkout -q -f --detach "$BRANCH"
+		rm -rf "$scratch2"
+		cp -a "$O" "$scratch2"
+		# One date, a second after the checkout: older than any
+		# later write.
+		sleep 1
+		find "$scratch2" -exec touch -h -d "@$(date +%s)" {} +
+		# shellcheck disable=SC2086
+		MUTANTS_LANE=$scratch2 in_cross "$top/tools/mutants.sh" "$items" $names &
+		lane2=$!
+	fi
 fi
 build_lane "$scratch"
 [ -z "$lane2" ] || wait "$lane2" || true
